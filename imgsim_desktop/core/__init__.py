@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The engine: no Qt, no printing, no exiting; data in, data out, typed errors.
+
+Public API::
+
+    from imgsim_desktop.core import open_case
+    case = open_case("/evidence/phone1")
+    summary = case.index(progress=..., cancel=...)
+    result = case.query("query.jpg", k=20, all_scenes=False)
+"""
+
+from imgsim_desktop.core.case import Case, open_case
+from imgsim_desktop.core.errors import (
+    Cancelled,
+    CaseNotFoundError,
+    CatalogError,
+    ImgsimError,
+    ModelError,
+    NotIndexedError,
+    UnreadableImageError,
+)
+from imgsim_desktop.core.indexing import IndexSummary
+from imgsim_desktop.core.progress import ProgressEvent
+from imgsim_desktop.core.search import QueryResult, ResultRecord
+
+__all__ = [
+    "Cancelled",
+    "Case",
+    "CaseNotFoundError",
+    "CatalogError",
+    "ImgsimError",
+    "IndexSummary",
+    "ModelError",
+    "NotIndexedError",
+    "ProgressEvent",
+    "QueryResult",
+    "ResultRecord",
+    "UnreadableImageError",
+    "open_case",
+]

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A case: one evidence folder, its catalogue and its per-scene indexes.
+
+``open_case(path)`` is the public entry point; the CLI and the GUI are thin layers over the
+:class:`Case` it returns. The case folder is only ever read: the catalogue and indexes live in the
+app's data folder (see :mod:`imgsim_desktop.core.paths`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from imgsim_desktop.core.casefolder import scan_case
+from imgsim_desktop.core.catalog import Catalog, FileRecord
+from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder, Embedder
+from imgsim_desktop.core.errors import CaseNotFoundError, NotIndexedError
+from imgsim_desktop.core.index import SceneIndexes
+from imgsim_desktop.core.indexing import EMBEDDER_META, IndexSummary, index_case
+from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
+from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
+from imgsim_desktop.core.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
+from imgsim_desktop.core.search import QueryResult, QuerySettings, run_query
+
+CATALOG_FILE = "catalog.sqlite"
+
+
+class Case:
+    """An opened case folder.
+
+    Attributes:
+        root: the case folder (absolute).
+        data_dir: where this case's catalogue and indexes live.
+    """
+
+    def __init__(self, root: Path, embedder: Embedder | None = None, head: SceneHead | None = None):
+        self.root = root
+        self.data_dir = case_data_dir(root)
+        if is_inside(self.data_dir, root):
+            raise CaseNotFoundError(f"the app data folder {self.data_dir} lies inside the case; "
+                                    "set IMGSIM_HOME to a folder outside the evidence")
+        self._embedder = embedder
+        self._head = head
+        self._catalog: Catalog | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (the bundled model unless one was given); its model loads lazily."""
+        if self._embedder is None:
+            self._embedder = EfficientNetLiteEmbedder()
+        return self._embedder
+
+    @property
+    def head(self) -> SceneHead:
+        if self._head is None:
+            self._head = bundled_head()
+        return self._head
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / CATALOG_FILE
+
+    @property
+    def is_indexed(self) -> bool:
+        """True once an indexing run has committed anything for this case."""
+        if not self.catalog_path.exists():
+            return False
+        return self._open_catalog(create=False).get_meta("last_indexed") is not None
+
+    def _open_catalog(self, create: bool) -> Catalog:
+        if self._catalog is None:
+            if not create and not self.catalog_path.exists():
+                raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
+            ensure_dir(self.data_dir)
+            (self.data_dir / "case.json").write_text(json.dumps({"case": str(self.root)}))
+            self._catalog = Catalog(self.catalog_path, create=create)
+        return self._catalog
+
+    def _indexes(self) -> SceneIndexes:
+        identity = self.embedder.identity
+        return SceneIndexes(self.data_dir / "indexes", identity.key, identity.dim)
+
+    def index(self, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> IndexSummary:
+        """Index new and changed files (see :func:`imgsim_desktop.core.indexing.index_case`)."""
+        catalog = self._open_catalog(create=True)
+        return index_case(
+            str(self.root), lambda: self._scan(), catalog, self.embedder, self.head,
+            self._indexes(), Reporter(progress, cancel),
+        )
+
+    def _scan(self) -> tuple[list, list]:
+        result = scan_case(self.root)
+        return result.files, result.errors
+
+    def query(
+        self,
+        image_path: str | Path,
+        k: int = 20,
+        all_scenes: bool = False,
+        coverage: float = DEFAULT_COVERAGE,
+        rotations: bool = True,
+    ) -> QueryResult:
+        """Rank the case's images by similarity to ``image_path``; indexes nothing."""
+        if not self.is_indexed:
+            raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
+        catalog = self._open_catalog(create=False)
+        stored = catalog.get_meta(EMBEDDER_META)
+        if stored is not None and stored != self.embedder.identity.key:
+            raise NotIndexedError(f"case {self.root} was indexed with another model ({stored}); re-index it")
+        indexes = self._indexes()
+        indexes.sync(catalog, list(self.head.all_labels))
+        settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
+        return run_query(Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings)
+
+    def files(self) -> Iterator[FileRecord]:
+        """Every file the catalogue knows, sorted by path."""
+        if not self.is_indexed:
+            raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
+        return self._open_catalog(create=False).iter_records()
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_case(path: str | Path, embedder: Embedder | None = None, head: SceneHead | None = None) -> Case:
+    """Open the case folder at ``path`` (which must exist); nothing is indexed yet."""
+    root = Path(path).expanduser().absolute()
+    if not root.is_dir():
+        raise CaseNotFoundError(f"case folder not found: {path}")
+    return Case(root, embedder, head)

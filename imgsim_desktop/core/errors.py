@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Typed exceptions raised by the core.
+
+Every error a user can cause or meet in normal use (a missing folder, an unreadable image, a case
+that was never indexed) is an :class:`ImgsimError`; front ends show its message in one line and
+never a traceback.
+"""
+
+
+class ImgsimError(Exception):
+    """Base class of every expected error raised by the core."""
+
+
+class CaseNotFoundError(ImgsimError):
+    """The case folder does not exist or is not a folder."""
+
+
+class NotIndexedError(ImgsimError):
+    """The case has no catalogue yet: run indexing first."""
+
+
+class UnreadableImageError(ImgsimError):
+    """An image file could not be read or decoded."""
+
+
+class ModelError(ImgsimError):
+    """The embedding model or the scene head could not be loaded."""
+
+
+class CatalogError(ImgsimError):
+    """The catalogue is unusable (wrong schema version, corrupt database)."""
+
+
+class Cancelled(ImgsimError):
+    """Long work stopped because its caller asked it to."""

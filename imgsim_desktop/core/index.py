@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Per-scene HNSW indexes (hnswlib, cosine), derived from the catalogue's vectors.
+
+Each scene has three files in the case's ``indexes/`` folder: ``<scene>.hnsw`` (the graph),
+``<scene>.ids.npy`` (the live catalogue ids it holds) and ``<scene>.json`` (metadata: embedder,
+parameters, the catalogue generation it reflects, and SHA-256 checksums of the other two). Each is
+written to a temporary file and moved into place, the metadata last, so a torn or corrupt save is
+detected on load and the index is rebuilt from the stored vectors: no image is decoded again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+from imgsim_desktop.core.catalog import Catalog
+from imgsim_desktop.core.embedder import worker_count
+
+INDEX_FORMAT = 1
+#: Rebuild instead of patching when this share of an index's elements is marked deleted.
+MAX_DELETED_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """HNSW construction and search parameters (recorded in every index's metadata)."""
+
+    space: str = "cosine"
+    m: int = 16
+    ef_construction: int = 200
+    ef_search: int = 128
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search hit: a catalogue id, its cosine similarity and the scene index it came from."""
+
+    id: int
+    score: float
+    scene: str
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _replace_atomically(tmp: Path, final: Path) -> None:
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+
+
+class SceneIndex:
+    """One scene's HNSW index and its live ids."""
+
+    def __init__(self, folder: Path, scene: str, embedder_key: str, dim: int, params: IndexParams):
+        self.scene = scene
+        self._embedder_key = embedder_key
+        self._dim = dim
+        self._params = params
+        self.graph_path = folder / f"{scene}.hnsw"
+        self.ids_path = folder / f"{scene}.ids.npy"
+        self.meta_path = folder / f"{scene}.json"
+        self.index: hnswlib.Index | None = None
+        self.ids = np.empty(0, dtype=np.int64)
+        self.deleted = 0
+
+    def read_meta(self) -> dict | None:
+        """The metadata if present and made for this embedder and these parameters, else None."""
+        try:
+            meta = json.loads(self.meta_path.read_text())
+        except (OSError, ValueError):
+            return None
+        expected = {"format": INDEX_FORMAT, "embedder": self._embedder_key, "dim": self._dim,
+                    "params": asdict(self._params)}
+        if any(meta.get(key) != value for key, value in expected.items()):
+            return None
+        return meta
+
+    def load(self, meta: dict) -> bool:
+        """Load graph and ids after verifying their checksums; False when they do not match."""
+        try:
+            if _sha256(self.graph_path) != meta["graph_sha256"] or _sha256(self.ids_path) != meta["ids_sha256"]:
+                return False
+            ids = np.load(self.ids_path, allow_pickle=False)
+            index = hnswlib.Index(space=self._params.space, dim=self._dim)
+            index.load_index(str(self.graph_path), max_elements=int(meta["elements"]))
+        except (OSError, ValueError, RuntimeError, KeyError):
+            return False
+        if len(ids) != int(meta["count"]) or index.get_current_count() != int(meta["elements"]):
+            return False
+        self.index, self.ids, self.deleted = index, ids.astype(np.int64), int(meta["deleted"])
+        return True
+
+    def rebuild(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """A fresh graph over ``vectors`` labelled with ``ids``."""
+        index = hnswlib.Index(space=self._params.space, dim=self._dim)
+        index.init_index(max_elements=max(1, len(ids)), ef_construction=self._params.ef_construction,
+                         M=self._params.m)
+        if len(ids):
+            index.add_items(vectors, ids, num_threads=worker_count())
+        self.index, self.ids, self.deleted = index, ids.astype(np.int64), 0
+
+    def patch(self, add_ids: np.ndarray, add_vectors: np.ndarray, remove_ids: np.ndarray) -> None:
+        """Add new vectors and mark removed ones deleted in the loaded graph."""
+        assert self.index is not None
+        for file_id in remove_ids:
+            self.index.mark_deleted(int(file_id))
+        if len(add_ids):
+            needed = self.index.get_current_count() + len(add_ids)
+            if needed > self.index.get_max_elements():
+                self.index.resize_index(max(needed, 2 * self.index.get_max_elements()))
+            self.index.add_items(add_vectors, add_ids, num_threads=worker_count())
+        keep = self.ids[~np.isin(self.ids, remove_ids)]
+        self.ids = np.sort(np.concatenate([keep, add_ids.astype(np.int64)]))
+        self.deleted += len(remove_ids)
+
+    def save(self, generation: int) -> None:
+        """Write graph, ids and then metadata, each atomically."""
+        assert self.index is not None
+        tmp_graph = self.graph_path.with_suffix(".hnsw.tmp")
+        tmp_ids = self.ids_path.with_suffix(".tmp")
+        tmp_meta = self.meta_path.with_suffix(".json.tmp")
+        try:
+            self.index.save_index(str(tmp_graph))
+            with open(tmp_ids, "wb") as handle:
+                np.save(handle, self.ids)
+            meta = {
+                "format": INDEX_FORMAT, "scene": self.scene, "embedder": self._embedder_key,
+                "dim": self._dim, "params": asdict(self._params), "generation": generation,
+                "count": len(self.ids), "elements": self.index.get_current_count(),
+                "deleted": self.deleted, "graph_sha256": _sha256(tmp_graph),
+                "ids_sha256": _sha256(tmp_ids),
+            }
+            tmp_meta.write_text(json.dumps(meta, indent=1))
+            _replace_atomically(tmp_graph, self.graph_path)
+            _replace_atomically(tmp_ids, self.ids_path)
+            _replace_atomically(tmp_meta, self.meta_path)
+        finally:
+            for tmp in (tmp_graph, tmp_ids, tmp_meta):
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+
+    def remove_files(self) -> None:
+        for path in (self.meta_path, self.graph_path, self.ids_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.index, self.ids = None, np.empty(0, dtype=np.int64)
+
+    def search(self, queries: np.ndarray, k: int) -> list[Hit]:
+        """Up to ``k`` nearest live vectors for each query row (duplicates kept; caller merges)."""
+        if self.index is None or not len(self.ids):
+            return []
+        k = min(k, len(self.ids))
+        self.index.set_ef(max(self._params.ef_search, 2 * k))
+        while True:
+            try:
+                labels, distances = self.index.knn_query(queries, k=k, num_threads=worker_count())
+                break
+            except RuntimeError:  # too few reachable live elements for k
+                if k == 1:
+                    return []
+                k = max(1, k // 2)
+        return [
+            Hit(int(label), 1.0 - float(dist), self.scene)
+            for row_labels, row_dists in zip(labels, distances, strict=True)
+            for label, dist in zip(row_labels, row_dists, strict=True)
+        ]
+
+
+class SceneIndexes:
+    """All per-scene indexes of one case, kept in step with its catalogue."""
+
+    def __init__(self, folder: Path, embedder_key: str, dim: int, params: IndexParams | None = None):
+        self.folder = folder
+        self._embedder_key = embedder_key
+        self._dim = dim
+        self.params = params or IndexParams()
+        self._loaded: dict[str, SceneIndex] = {}
+
+    def _scene(self, scene: str) -> SceneIndex:
+        return SceneIndex(self.folder, scene, self._embedder_key, self._dim, self.params)
+
+    def is_current(self, catalog: Catalog, scenes: list[str]) -> bool:
+        """True when every scene's metadata names the catalogue's current generation."""
+        generation = catalog.generation
+        present = set(catalog.scene_counts())
+        for scene in scenes:
+            meta = self._scene(scene).read_meta()
+            if scene in present and (meta is None or meta.get("generation") != generation):
+                return False
+            if scene not in present and meta is not None:
+                return False
+        return True
+
+    def sync(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
+        """Bring each scene's index in line with the catalogue; returns vectors per scene."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        generation = catalog.generation
+        counts: dict[str, int] = {}
+        for scene in scenes:
+            index = self._scene(scene)
+            want = catalog.scene_ids(scene)
+            meta = index.read_meta()
+            if not len(want):
+                index.remove_files()
+                continue
+            counts[scene] = len(want)
+            if meta is not None and meta.get("generation") == generation and index.load(meta):
+                self._loaded[scene] = index
+                continue
+            if meta is not None and index.load(meta):
+                add = np.setdiff1d(want, index.ids)
+                remove = np.setdiff1d(index.ids, want)
+                total = index.deleted + len(remove) + len(index.ids) + len(add)
+                if (index.deleted + len(remove)) <= MAX_DELETED_SHARE * total:
+                    index.patch(add, catalog.vectors(add, self._dim), remove)
+                    index.save(generation)
+                    self._loaded[scene] = index
+                    continue
+            index.rebuild(want, catalog.vectors(want, self._dim))
+            index.save(generation)
+            self._loaded[scene] = index
+        return counts
+
+    def search(self, queries: np.ndarray, scenes: list[str], k: int) -> tuple[list[Hit], int]:
+        """The best ``k`` hits over ``scenes`` (max score per id over query rows), and how many
+        vectors the searched indexes hold."""
+        best: dict[int, Hit] = {}
+        searched = 0
+        for scene in scenes:
+            index = self._loaded.get(scene)
+            if index is None:
+                continue
+            searched += len(index.ids)
+            for hit in index.search(queries, k):
+                if hit.id not in best or hit.score > best[hit.id].score:
+                    best[hit.id] = hit
+        ranked = sorted(best.values(), key=lambda h: (-h.score, h.id))
+        return ranked[:k], searched

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Test doubles for the core: an embedder without torch and a small scene head."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from imgsim_desktop.core.embedder import EmbedderIdentity
+from imgsim_desktop.core.scenes import SceneHead
+
+DIM = 48
+
+
+class FakeEmbedder:
+    """Vectors from a 4x4 colour thumbnail: similar pictures get similar vectors. Counts calls."""
+
+    def __init__(self, key_suffix: str = "") -> None:
+        self.identity = EmbedderIdentity("fake" + key_suffix, "0" * 64, DIM, 64, "thumb")
+        self.embedded = 0
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        self.embedded += len(images)
+        out = []
+        for pixels in images:
+            small = np.asarray(Image.fromarray(pixels).resize((4, 4), Image.Resampling.BOX), dtype=np.float32)
+            vector = small.reshape(-1) - 127.5
+            out.append(vector / (np.linalg.norm(vector) or 1.0))
+        return np.stack(out).astype(np.float32)
+
+
+def fake_head(threshold: float = 0.5) -> SceneHead:
+    """Three scenes: "red", "green", "blue" by which channel dominates the thumbnail."""
+    weights = np.zeros((3, DIM), dtype=np.float32)
+    for channel in range(3):
+        weights[channel, channel::3] = 8.0
+    return SceneHead(("red", "green", "blue"), weights, np.zeros(3, np.float32), threshold, "fake", 1.0)
