@@ -59,8 +59,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.json:
         _emit(summary.to_json())
     else:
-        print(f"{summary.case}: {summary.indexed} indexed, {summary.unchanged} unchanged, "
-              f"{summary.removed} removed, {len(summary.failed)} failed in {summary.seconds:.1f}s")
+        print(
+            f"{summary.case}: {summary.indexed} indexed, {summary.unchanged} unchanged, "
+            f"{summary.removed} removed, {len(summary.failed)} failed in {summary.seconds:.1f}s"
+        )
         for scene, count in summary.scenes.items():
             print(f"  {scene:14s} {count}")
         for failure in summary.failed:
@@ -78,8 +80,10 @@ def cmd_query(args: argparse.Namespace) -> int:
                 _emit(result.to_json())
                 continue
             print(f"query {result.query_path}  sha256 {result.query_sha256}")
-            print(f"  scene {result.scene} ({result.scene_confidence:.2f}); "
-                  f"searched {', '.join(result.scenes_searched)}")
+            print(
+                f"  scene {result.scene} ({result.scene_confidence:.2f}); "
+                f"searched {', '.join(result.scenes_searched)}"
+            )
             for r in result.results:
                 print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}")
     return EXIT_OK
@@ -89,16 +93,24 @@ def cmd_files(args: argparse.Namespace) -> int:
     with open_case(args.case) as case:
         for record in case.files():
             row = {
-                "path": record.path, "sha256": record.sha256, "size": record.size,
+                "path": record.path,
+                "sha256": record.sha256,
+                "size": record.size,
                 "scene": record.scene,
-                "scene_confidence": None if record.scene_confidence is None else round(record.scene_confidence, 4),
-                "status": record.status, "error": record.error,
+                "scene_confidence": None
+                if record.scene_confidence is None
+                else round(record.scene_confidence, 4),
+                "status": record.status,
+                "error": record.error,
             }
             if args.json:
                 _emit(row)
             else:
-                print(f"{record.status:9s} {record.scene or '-':13s} {record.sha256 or '-':64s} {record.path}"
-                      + (f"  ({record.error})" if record.error else ""))
+                print(
+                    f"{record.status:9s} {record.scene or '-':13s} "
+                    f"{record.sha256 or '-':64s} {record.path}"
+                    + (f"  ({record.error})" if record.error else "")
+                )
     return EXIT_OK
 
 
@@ -112,9 +124,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="imgsim", description="Offline image similarity search over a case folder. "
-                     "The case folder is only read; everything imgsim makes lives in its data folder "
-                     "(IMGSIM_HOME overrides it).")
+    parser = _Parser(
+        prog="imgsim",
+        description="Offline image similarity search over a case folder. "
+        "The case folder is only read; everything imgsim makes lives in its data folder "
+        "(IMGSIM_HOME overrides it).",
+    )
     parser.add_argument("--version", action="version", version=f"imgsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 

@@ -27,7 +27,7 @@ def imgsim_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 def make_readonly_copy(source: Path, destination: Path) -> Path:
     """Copy ``source`` to ``destination`` and remove every write permission below it."""
     shutil.copytree(source, destination, symlinks=True)
-    for folder, dirs, files in os.walk(destination):
+    for folder, _dirs, files in os.walk(destination):
         for name in files:
             path = Path(folder, name)
             if not path.is_symlink():
@@ -53,7 +53,11 @@ def manifest(root: Path) -> list[tuple[str, int, int, str]]:
         for name in sorted(dirs + files):
             path = Path(folder, name)
             info = path.lstat()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else ""
+            digest = (
+                hashlib.sha256(path.read_bytes()).hexdigest()
+                if path.is_file() and not path.is_symlink()
+                else ""
+            )
             rows.append((str(path.relative_to(root)), info.st_size, info.st_mtime_ns, digest))
     return sorted(rows)
 
@@ -70,5 +74,7 @@ def shared_data(name: str) -> Path:
     """A folder of ../shared/data, or skip the test with a clear message."""
     path = SHARED_DATA / name
     if not path.is_dir():
-        pytest.skip(f"../shared/data/{name} is absent (public evaluation images live beside the repo)")
+        pytest.skip(
+            f"../shared/data/{name} is absent (public evaluation images live beside the repo)"
+        )
     return path

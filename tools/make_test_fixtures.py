@@ -25,7 +25,10 @@ def scene(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
     draw = ImageDraw.Draw(image)
     for y in range(size[1]):
         t = y / size[1]
-        draw.line([(0, y), (size[0], y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+        draw.line(
+            [(0, y), (size[0], y)],
+            fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
+        )
     for _ in range(rng.randrange(4, 9)):
         x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
         x1, y1 = x0 + rng.randrange(20, 140), y0 + rng.randrange(20, 120)

@@ -26,7 +26,7 @@ from imgsim_desktop.core.scenes import OTHER, SceneHead
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "imgsim_desktop" / "resources"
 L2 = 1e-4
-OTHER_THRESHOLD = 0.5
+OTHER_THRESHOLD = 0.25
 
 
 def embed_split(folder: Path, embedder: EfficientNetLiteEmbedder) -> tuple[np.ndarray, list[str]]:
@@ -34,7 +34,10 @@ def embed_split(folder: Path, embedder: EfficientNetLiteEmbedder) -> tuple[np.nd
     labels = [p.parent.name for p in paths]
     vectors = []
     for start in range(0, len(paths), 64):
-        pixels = [load_for_embedding(p, embedder.identity.shorter_side).pixels for p in paths[start : start + 64]]
+        pixels = [
+            load_for_embedding(p, embedder.identity.shorter_side).pixels
+            for p in paths[start : start + 64]
+        ]
         vectors.append(embedder.embed(pixels))
         print(f"\r{folder.name}: {start + len(pixels)}/{len(paths)}", end="", file=sys.stderr)
     print(file=sys.stderr)
@@ -46,8 +49,14 @@ def fit(x: np.ndarray, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndar
     xt, yt = torch.from_numpy(x).double(), torch.from_numpy(y)
     w = torch.zeros(classes, x.shape[1], dtype=torch.float64, requires_grad=True)
     b = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=500, tolerance_grad=1e-9, history_size=20,
-                            line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [w, b],
+        lr=1.0,
+        max_iter=500,
+        tolerance_grad=1e-9,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+    )
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -76,12 +85,18 @@ def main() -> int:
     accuracy = float((predicted == y_test).mean())
     train_accuracy = float((head.probabilities(x_train).argmax(axis=1) == y_train).mean())
     confident = probs.max(axis=1) >= OTHER_THRESHOLD
-    head = SceneHead(tuple(classes), weights, bias, OTHER_THRESHOLD, embedder.identity.key, accuracy)
+    head = SceneHead(
+        tuple(classes), weights, bias, OTHER_THRESHOLD, embedder.identity.key, accuracy
+    )
     head.save(OUT / "scene_head.npz")
     report = {
-        "embedder": embedder.identity.key, "l2": L2, "other_threshold": OTHER_THRESHOLD,
-        "train_images": len(y_train), "test_images": len(y_test),
-        "train_accuracy": round(train_accuracy, 4), "test_accuracy": round(accuracy, 4),
+        "embedder": embedder.identity.key,
+        "l2": L2,
+        "other_threshold": OTHER_THRESHOLD,
+        "train_images": len(y_train),
+        "test_images": len(y_test),
+        "train_accuracy": round(train_accuracy, 4),
+        "test_accuracy": round(accuracy, 4),
         f"test_share_labelled_{OTHER}": round(float(1 - confident.mean()), 4),
         "test_accuracy_when_confident": round(float((predicted == y_test)[confident].mean()), 4),
     }

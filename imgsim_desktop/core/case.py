@@ -38,8 +38,10 @@ class Case:
         self.root = root
         self.data_dir = case_data_dir(root)
         if is_inside(self.data_dir, root):
-            raise CaseNotFoundError(f"the app data folder {self.data_dir} lies inside the case; "
-                                    "set IMGSIM_HOME to a folder outside the evidence")
+            raise CaseNotFoundError(
+                f"the app data folder {self.data_dir} lies inside the case; "
+                "set IMGSIM_HOME to a folder outside the evidence"
+            )
         self._embedder = embedder
         self._head = head
         self._catalog: Catalog | None = None
@@ -71,7 +73,9 @@ class Case:
     def _open_catalog(self, create: bool) -> Catalog:
         if self._catalog is None:
             if not create and not self.catalog_path.exists():
-                raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
+                raise NotIndexedError(
+                    f"case {self.root} has not been indexed yet (run: imgsim index)"
+                )
             ensure_dir(self.data_dir)
             (self.data_dir / "case.json").write_text(json.dumps({"case": str(self.root)}))
             self._catalog = Catalog(self.catalog_path, create=create)
@@ -81,12 +85,19 @@ class Case:
         identity = self.embedder.identity
         return SceneIndexes(self.data_dir / "indexes", identity.key, identity.dim)
 
-    def index(self, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> IndexSummary:
+    def index(
+        self, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None
+    ) -> IndexSummary:
         """Index new and changed files (see :func:`imgsim_desktop.core.indexing.index_case`)."""
         catalog = self._open_catalog(create=True)
         return index_case(
-            str(self.root), lambda: self._scan(), catalog, self.embedder, self.head,
-            self._indexes(), Reporter(progress, cancel),
+            str(self.root),
+            lambda: self._scan(),
+            catalog,
+            self.embedder,
+            self.head,
+            self._indexes(),
+            Reporter(progress, cancel),
         )
 
     def _scan(self) -> tuple[list, list]:
@@ -107,11 +118,15 @@ class Case:
         catalog = self._open_catalog(create=False)
         stored = catalog.get_meta(EMBEDDER_META)
         if stored is not None and stored != self.embedder.identity.key:
-            raise NotIndexedError(f"case {self.root} was indexed with another model ({stored}); re-index it")
+            raise NotIndexedError(
+                f"case {self.root} was indexed with another model ({stored}); re-index it"
+            )
         indexes = self._indexes()
         indexes.sync(catalog, list(self.head.all_labels))
         settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
-        return run_query(Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings)
+        return run_query(
+            Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings
+        )
 
     def files(self) -> Iterator[FileRecord]:
         """Every file the catalogue knows, sorted by path."""
@@ -131,7 +146,9 @@ class Case:
         self.close()
 
 
-def open_case(path: str | Path, embedder: Embedder | None = None, head: SceneHead | None = None) -> Case:
+def open_case(
+    path: str | Path, embedder: Embedder | None = None, head: SceneHead | None = None
+) -> Case:
     """Open the case folder at ``path`` (which must exist); nothing is indexed yet."""
     root = Path(path).expanduser().absolute()
     if not root.is_dir():

@@ -55,7 +55,9 @@ def scan_case(root: Path) -> ScanResult:
             with os.scandir(folder) as entries:
                 children = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
-            result.errors.append((to_relpath(Path(folder), root), f"cannot read folder: {exc.strerror or exc}"))
+            result.errors.append(
+                (to_relpath(Path(folder), root), f"cannot read folder: {exc.strerror or exc}")
+            )
             continue
         for entry in children:
             for item in _visit(entry, root, root_real, result):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +133,9 @@ class Catalog:
             if version is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
             elif int(version) != SCHEMA_VERSION:
-                raise CatalogError(f"catalogue schema {version} is not supported (want {SCHEMA_VERSION})")
+                raise CatalogError(
+                    f"catalogue schema {version} is not supported (want {SCHEMA_VERSION})"
+                )
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"catalogue {path} is unusable: {exc}") from exc
 
@@ -165,8 +167,18 @@ class Catalog:
         """Insert or replace rows in one transaction (one batch of indexing work)."""
         params = [
             (
-                r.relpath, r.size, r.mtime_ns, r.sha256, r.width, r.height, r.scene,
-                r.scene_confidence, _blob(r.scene_probs), _blob(r.vector), r.status, r.error,
+                r.relpath,
+                r.size,
+                r.mtime_ns,
+                r.sha256,
+                r.width,
+                r.height,
+                r.scene,
+                r.scene_confidence,
+                _blob(r.scene_probs),
+                _blob(r.vector),
+                r.status,
+                r.error,
                 indexed_at,
             )
             for r in rows
@@ -193,12 +205,45 @@ class Catalog:
             self._bump_generation()
         return len(paths)
 
+    def relabel(
+        self, label: Callable[[np.ndarray], list[tuple[str, float, np.ndarray]]], dim: int
+    ) -> int:
+        """Recompute every indexed file's scene from its stored vector (no image is decoded).
+
+        ``label`` maps (n, dim) vectors to (scene, confidence, probabilities) per row.
+        """
+        ids = np.fromiter(
+            (
+                r[0]
+                for r in self._db.execute(
+                    "SELECT id FROM files WHERE status = ?", (STATUS_INDEXED,)
+                )
+            ),
+            dtype=np.int64,
+        )
+        with self.transaction():
+            for start in range(0, len(ids), 4096):
+                chunk = ids[start : start + 4096]
+                labels = label(self.vectors(chunk, dim))
+                self._db.executemany(
+                    "UPDATE files SET scene = ?, scene_confidence = ?, scene_probs = ? "
+                    "WHERE id = ?",
+                    [
+                        (scene, conf, _blob(probs), int(i))
+                        for i, (scene, conf, probs) in zip(chunk, labels, strict=True)
+                    ],
+                )
+            self._bump_generation()
+        return len(ids)
+
     def transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
     # --- reads ----------------------------------------------------------------------------
     def count(self, status: str = STATUS_INDEXED) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
+        return self._db.execute(
+            "SELECT COUNT(*) FROM files WHERE status = ?", (status,)
+        ).fetchone()[0]
 
     def scene_counts(self) -> dict[str, int]:
         rows = self._db.execute(
@@ -209,7 +254,8 @@ class Catalog:
 
     def scene_ids(self, scene: str) -> np.ndarray:
         rows = self._db.execute(
-            "SELECT id FROM files WHERE status = ? AND scene = ? ORDER BY id", (STATUS_INDEXED, scene)
+            "SELECT id FROM files WHERE status = ? AND scene = ? ORDER BY id",
+            (STATUS_INDEXED, scene),
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
@@ -239,11 +285,14 @@ class Catalog:
         return found
 
     def iter_records(self) -> Iterator[FileRecord]:
-        yield from map(_record, self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM files ORDER BY relpath"))
+        yield from map(
+            _record, self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM files ORDER BY relpath")
+        )
 
     def failures(self) -> list[FileRecord]:
         rows = self._db.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM files WHERE status = ? ORDER BY relpath", (STATUS_FAILED,)
+            f"SELECT {_RECORD_COLUMNS} FROM files WHERE status = ? ORDER BY relpath",
+            (STATUS_FAILED,),
         )
         return [_record(r) for r in rows]
 

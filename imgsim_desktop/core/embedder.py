@@ -55,7 +55,9 @@ class EmbedderIdentity:
     @property
     def key(self) -> str:
         """One string naming the identity (stored in the catalogue and index metadata)."""
-        return f"{self.model}:{self.weights_sha256[:16]}:{self.dim}:{self.shorter_side}:{self.pooling}"
+        return (
+            f"{self.model}:{self.weights_sha256[:16]}:{self.dim}:{self.shorter_side}:{self.pooling}"
+        )
 
 
 class Embedder(Protocol):
@@ -149,7 +151,9 @@ class EfficientNetLiteEmbedder:
             for rows in by_shape.values():
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
-                    features = self.model.forward_features(self._to_tensor([images[i] for i in chunk]))
+                    features = self.model.forward_features(
+                        self._to_tensor([images[i] for i in chunk])
+                    )
                     pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
                     pooled = torch.nn.functional.normalize(pooled, dim=1)
                     out[chunk] = pooled.numpy()

@@ -132,7 +132,11 @@ def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarr
             return width, height, np.asarray(image, dtype=np.uint8)
     except UnreadableImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise UnreadableImageError(f"not a decodable image: {exc}") from exc
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
         raise UnreadableImageError(f"corrupt image: {exc}") from exc

@@ -82,8 +82,12 @@ class SceneIndex:
             meta = json.loads(self.meta_path.read_text())
         except (OSError, ValueError):
             return None
-        expected = {"format": INDEX_FORMAT, "embedder": self._embedder_key, "dim": self._dim,
-                    "params": asdict(self._params)}
+        expected = {
+            "format": INDEX_FORMAT,
+            "embedder": self._embedder_key,
+            "dim": self._dim,
+            "params": asdict(self._params),
+        }
         if any(meta.get(key) != value for key, value in expected.items()):
             return None
         return meta
@@ -91,7 +95,10 @@ class SceneIndex:
     def load(self, meta: dict) -> bool:
         """Load graph and ids after verifying their checksums; False when they do not match."""
         try:
-            if _sha256(self.graph_path) != meta["graph_sha256"] or _sha256(self.ids_path) != meta["ids_sha256"]:
+            if (
+                _sha256(self.graph_path) != meta["graph_sha256"]
+                or _sha256(self.ids_path) != meta["ids_sha256"]
+            ):
                 return False
             ids = np.load(self.ids_path, allow_pickle=False)
             index = hnswlib.Index(space=self._params.space, dim=self._dim)
@@ -106,8 +113,11 @@ class SceneIndex:
     def rebuild(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """A fresh graph over ``vectors`` labelled with ``ids``."""
         index = hnswlib.Index(space=self._params.space, dim=self._dim)
-        index.init_index(max_elements=max(1, len(ids)), ef_construction=self._params.ef_construction,
-                         M=self._params.m)
+        index.init_index(
+            max_elements=max(1, len(ids)),
+            ef_construction=self._params.ef_construction,
+            M=self._params.m,
+        )
         if len(ids):
             index.add_items(vectors, ids, num_threads=worker_count())
         self.index, self.ids, self.deleted = index, ids.astype(np.int64), 0
@@ -137,10 +147,16 @@ class SceneIndex:
             with open(tmp_ids, "wb") as handle:
                 np.save(handle, self.ids)
             meta = {
-                "format": INDEX_FORMAT, "scene": self.scene, "embedder": self._embedder_key,
-                "dim": self._dim, "params": asdict(self._params), "generation": generation,
-                "count": len(self.ids), "elements": self.index.get_current_count(),
-                "deleted": self.deleted, "graph_sha256": _sha256(tmp_graph),
+                "format": INDEX_FORMAT,
+                "scene": self.scene,
+                "embedder": self._embedder_key,
+                "dim": self._dim,
+                "params": asdict(self._params),
+                "generation": generation,
+                "count": len(self.ids),
+                "elements": self.index.get_current_count(),
+                "deleted": self.deleted,
+                "graph_sha256": _sha256(tmp_graph),
                 "ids_sha256": _sha256(tmp_ids),
             }
             tmp_meta.write_text(json.dumps(meta, indent=1))
@@ -182,7 +198,9 @@ class SceneIndex:
 class SceneIndexes:
     """All per-scene indexes of one case, kept in step with its catalogue."""
 
-    def __init__(self, folder: Path, embedder_key: str, dim: int, params: IndexParams | None = None):
+    def __init__(
+        self, folder: Path, embedder_key: str, dim: int, params: IndexParams | None = None
+    ):
         self.folder = folder
         self._embedder_key = embedder_key
         self._dim = dim

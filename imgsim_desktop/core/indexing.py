@@ -18,7 +18,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from imgsim_desktop.core.casefolder import CaseFile, scan_case
+import numpy as np
+
+from imgsim_desktop.core.casefolder import CaseFile
 from imgsim_desktop.core.catalog import (
     STATUS_FAILED,
     STATUS_INDEXED,
@@ -36,6 +38,7 @@ from imgsim_desktop.core.scenes import SceneHead
 
 BATCH_SIZE = 32
 EMBEDDER_META = "embedder"
+HEAD_META = "scene_head"
 
 
 @dataclass
@@ -64,9 +67,14 @@ class IndexSummary:
 
     def to_json(self) -> dict:
         return {
-            "case": self.case, "indexed": self.indexed, "unchanged": self.unchanged,
-            "removed": self.removed, "failed": self.failed, "scenes": self.scenes,
-            "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
+            "case": self.case,
+            "indexed": self.indexed,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": self.failed,
+            "scenes": self.scenes,
+            "seconds": round(self.seconds, 3),
+            "cancelled": self.cancelled,
         }
 
 
@@ -74,7 +82,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _plan(files: list[CaseFile], catalog: Catalog, embedder_key: str) -> tuple[list[CaseFile], int, list[bytes]]:
+def _plan(
+    files: list[CaseFile], catalog: Catalog, embedder_key: str
+) -> tuple[list[CaseFile], int, list[bytes]]:
     """(files to (re)process, unchanged count, relpaths gone from the case)."""
     known = catalog.known_files()
     reembed = catalog.get_meta(EMBEDDER_META) not in (None, embedder_key)
@@ -82,7 +92,10 @@ def _plan(files: list[CaseFile], catalog: Catalog, embedder_key: str) -> tuple[l
     unchanged = 0
     for item in files:
         previous = known.pop(item.relpath, None)
-        same = previous is not None and (previous.size, previous.mtime_ns) == (item.size, item.mtime_ns)
+        same = previous is not None and (previous.size, previous.mtime_ns) == (
+            item.size,
+            item.mtime_ns,
+        )
         if same and not (reembed and previous.status == STATUS_INDEXED):
             unchanged += previous.status != STATUS_NOT_IMAGE
         else:
@@ -115,19 +128,34 @@ def _loaded_in_order(
         yield item, future.result()
 
 
+def _labels(head: SceneHead, vectors: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
+    probs = head.probabilities(vectors)
+    return [(*head.label(row), row) for row in probs]
+
+
 def _embed_batch(
     batch: list[tuple[CaseFile, LoadedImage]], embedder: Embedder, head: SceneHead
 ) -> list[FileRow]:
     vectors = embedder.embed([loaded.pixels for _, loaded in batch])
-    probs = head.probabilities(vectors)
     rows = []
-    for (item, loaded), vector, prob in zip(batch, vectors, probs, strict=True):
-        scene, confidence = head.label(prob)
-        rows.append(FileRow(
-            relpath=item.relpath, size=loaded.size, mtime_ns=loaded.mtime_ns, status=STATUS_INDEXED,
-            sha256=loaded.sha256, width=loaded.width, height=loaded.height, scene=scene,
-            scene_confidence=confidence, scene_probs=prob, vector=vector,
-        ))
+    for (item, loaded), vector, (scene, confidence, prob) in zip(
+        batch, vectors, _labels(head, vectors), strict=True
+    ):
+        rows.append(
+            FileRow(
+                relpath=item.relpath,
+                size=loaded.size,
+                mtime_ns=loaded.mtime_ns,
+                status=STATUS_INDEXED,
+                sha256=loaded.sha256,
+                width=loaded.width,
+                height=loaded.height,
+                scene=scene,
+                scene_confidence=confidence,
+                scene_probs=prob,
+                vector=vector,
+            )
+        )
     return rows
 
 
@@ -147,6 +175,12 @@ def index_case(
     files, scan_errors = files_source()
     todo, summary.unchanged, gone = _plan(files, catalog, embedder.identity.key)
     summary.removed = catalog.remove(gone)
+    if catalog.get_meta(HEAD_META) not in (None, head.key):
+        reporter.report(
+            "scenes", 0, 1, "the scene head changed: relabelling stored vectors", force=True
+        )
+        catalog.relabel(lambda vectors: _labels(head, vectors), embedder.identity.dim)
+    catalog.set_meta(HEAD_META, head.key)
     cancelled = False
     try:
         _embed_files(todo, catalog, embedder, head, reporter, summary)
@@ -182,7 +216,10 @@ def _embed_files(
         (images if looks_like_image(item.path) else skipped).append(item)
     if skipped:
         catalog.write_rows(
-            [FileRow(i.relpath, i.size, i.mtime_ns, STATUS_NOT_IMAGE, error="not an image") for i in skipped],
+            [
+                FileRow(i.relpath, i.size, i.mtime_ns, STATUS_NOT_IMAGE, error="not an image")
+                for i in skipped
+            ],
             _now(),
         )
     if not images:
@@ -205,7 +242,11 @@ def _embed_files(
     with ThreadPoolExecutor(max_workers=worker_count(), thread_name_prefix="imgsim-decode") as pool:
         for item, loaded in _loaded_in_order(images, shorter_side, pool):
             if isinstance(loaded, UnreadableImageError):
-                failed.append(FileRow(item.relpath, item.size, item.mtime_ns, STATUS_FAILED, error=str(loaded)))
+                failed.append(
+                    FileRow(
+                        item.relpath, item.size, item.mtime_ns, STATUS_FAILED, error=str(loaded)
+                    )
+                )
             else:
                 batch.append((item, loaded))
             done += 1

@@ -59,7 +59,9 @@ class Reporter:
         self._min_interval = min_interval
         self._last = 0.0
 
-    def report(self, stage: str, done: int, total: int, message: str = "", force: bool = False) -> None:
+    def report(
+        self, stage: str, done: int, total: int, message: str = "", force: bool = False
+    ) -> None:
         """Send an event, at most every ``min_interval`` seconds unless ``force`` or finished."""
         now = time.monotonic()
         if force or done >= total or now - self._last >= self._min_interval:

@@ -10,6 +10,7 @@ an image. An image whose most likely scene has a probability below the head's th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -44,6 +45,16 @@ class SceneHead:
     other_threshold: float
     embedder_key: str
     test_accuracy: float
+
+    @property
+    def key(self) -> str:
+        """A short hash of everything that decides the head's labels."""
+        digest = hashlib.sha256()
+        digest.update("\0".join(self.labels).encode())
+        digest.update(np.ascontiguousarray(self.weights, dtype=np.float32).tobytes())
+        digest.update(np.ascontiguousarray(self.bias, dtype=np.float32).tobytes())
+        digest.update(f"{self.other_threshold:.6f}".encode())
+        return digest.hexdigest()[:16]
 
     @property
     def all_labels(self) -> tuple[str, ...]:

@@ -70,15 +70,24 @@ class QueryResult:
     def to_json(self) -> dict:
         return {
             "query": {
-                "path": self.query_path, "sha256": self.query_sha256, "scene": self.scene,
+                "path": self.query_path,
+                "sha256": self.query_sha256,
+                "scene": self.scene,
                 "scene_confidence": round(self.scene_confidence, 4),
                 "scenes_searched": self.scenes_searched,
-                "settings": asdict(self.settings), "embedder": self.embedder,
-                "vectors_searched": self.vectors_searched, "vectors_total": self.vectors_total,
+                "settings": asdict(self.settings),
+                "embedder": self.embedder,
+                "vectors_searched": self.vectors_searched,
+                "vectors_total": self.vectors_total,
             },
             "results": [
-                {"rank": r.rank, "path": r.path, "score": round(r.score, 6), "scene": r.scene,
-                 "sha256": r.sha256}
+                {
+                    "rank": r.rank,
+                    "path": r.path,
+                    "score": round(r.score, 6),
+                    "scene": r.scene,
+                    "sha256": r.sha256,
+                }
                 for r in self.results
             ],
         }
@@ -110,10 +119,8 @@ def run_query(
     counts = catalog.scene_counts()
     if settings.all_scenes:
         scenes = list(head.all_labels)
-    else:
-        chosen: set[str] = set()
-        for row in probs:
-            chosen.update(scenes_to_search(head, row, settings.coverage))
+    else:  # the upright view decides: a rotated view's scene guess is unreliable
+        chosen = set(scenes_to_search(head, probs[0], settings.coverage))
         scenes = [s for s in head.all_labels if s in chosen]
     hits, searched = indexes.search(vectors, [s for s in scenes if s in counts], settings.k)
     records = catalog.records(h.id for h in hits)
@@ -122,15 +129,32 @@ def run_query(
         record = records.get(hit.id)
         if record is None:  # removed from the catalogue after the index was loaded
             continue
-        results.append(ResultRecord(
-            rank=len(results) + 1, id=hit.id, path=record.path,
-            absolute_path=os.fsdecode(os.path.join(os.fsencode(case_root), record.relpath)), score=hit.score, scene=record.scene or "",
-            sha256=record.sha256, size=record.size, width=record.width, height=record.height,
-        ))
+        results.append(
+            ResultRecord(
+                rank=len(results) + 1,
+                id=hit.id,
+                path=record.path,
+                absolute_path=os.fsdecode(os.path.join(os.fsencode(case_root), record.relpath)),
+                score=hit.score,
+                scene=record.scene or "",
+                sha256=record.sha256,
+                size=record.size,
+                width=record.width,
+                height=record.height,
+            )
+        )
     return QueryResult(
-        query_path=str(image_path), query_sha256=loaded.sha256, scene=scene,
+        query_path=str(image_path),
+        query_sha256=loaded.sha256,
+        scene=scene,
         scene_confidence=confidence,
-        scene_probabilities={label: round(float(p), 6) for label, p in zip(head.labels, probs[0], strict=True)},
-        scenes_searched=scenes, settings=settings, embedder=embedder.identity.key,
-        vectors_searched=searched, vectors_total=sum(counts.values()), results=results,
+        scene_probabilities={
+            label: round(float(p), 6) for label, p in zip(head.labels, probs[0], strict=True)
+        },
+        scenes_searched=scenes,
+        settings=settings,
+        embedder=embedder.identity.key,
+        vectors_searched=searched,
+        vectors_total=sum(counts.values()),
+        results=results,
     )

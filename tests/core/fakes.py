@@ -23,7 +23,9 @@ class FakeEmbedder:
         self.embedded += len(images)
         out = []
         for pixels in images:
-            small = np.asarray(Image.fromarray(pixels).resize((4, 4), Image.Resampling.BOX), dtype=np.float32)
+            small = np.asarray(
+                Image.fromarray(pixels).resize((4, 4), Image.Resampling.BOX), dtype=np.float32
+            )
             vector = small.reshape(-1) - 127.5
             out.append(vector / (np.linalg.norm(vector) or 1.0))
         return np.stack(out).astype(np.float32)
@@ -34,4 +36,6 @@ def fake_head(threshold: float = 0.5) -> SceneHead:
     weights = np.zeros((3, DIM), dtype=np.float32)
     for channel in range(3):
         weights[channel, channel::3] = 8.0
-    return SceneHead(("red", "green", "blue"), weights, np.zeros(3, np.float32), threshold, "fake", 1.0)
+    return SceneHead(
+        ("red", "green", "blue"), weights, np.zeros(3, np.float32), threshold, "fake", 1.0
+    )

@@ -65,10 +65,14 @@ def test_new_changed_and_deleted_files_are_detected(tmp_path: Path) -> None:
         result = case.query(case_dir / "scene4_a.jpg", k=3, rotations=False)
         top_two = {r.path for r in result.results[:2]}
         assert top_two == {"scene4_a.jpg", "scene2_a.jpg"}
-        assert "scene0_b.png" not in {r.path for r in case.query(case_dir / "scene0_a.jpg", k=50).results}
+        assert "scene0_b.png" not in {
+            r.path for r in case.query(case_dir / "scene0_a.jpg", k=50).results
+        }
 
 
-def test_cancelled_run_keeps_its_batches_and_the_next_run_resumes(fixture_case: Path, monkeypatch) -> None:
+def test_cancelled_run_keeps_its_batches_and_the_next_run_resumes(
+    fixture_case: Path, monkeypatch
+) -> None:
     monkeypatch.setattr("imgsim_desktop.core.indexing.BATCH_SIZE", 4)
     embedder = FakeEmbedder()
     with _open(fixture_case, embedder) as case:
@@ -138,3 +142,15 @@ def test_missing_case_folder(tmp_path: Path) -> None:
 
     with pytest.raises(CaseNotFoundError):
         open_case(tmp_path / "nope")
+
+
+def test_a_new_scene_head_relabels_from_stored_vectors(fixture_case: Path) -> None:
+    embedder = FakeEmbedder()
+    with open_case(fixture_case, embedder=embedder, head=fake_head(threshold=0.0)) as case:
+        case.index()
+        assert "other" not in case.index().scenes
+    calls = embedder.embedded
+    with open_case(fixture_case, embedder=embedder, head=fake_head(threshold=1.01)) as case:
+        summary = case.index()
+    assert summary.scenes == {"other": N_IMAGES}
+    assert summary.indexed == 0 and embedder.embedded == calls

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The bundled model: weights mapped in order, a known image gets its known class, no network."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.imagefile import load_for_embedding
+from tests.conftest import FIXTURES, ROOT, shared_data
+
+pytestmark = pytest.mark.model
+
+ALP = 970  # ImageNet-1k class "alp"
+
+
+@pytest.fixture(scope="module")
+def embedder() -> EfficientNetLiteEmbedder:
+    return EfficientNetLiteEmbedder()
+
+
+def test_a_mountain_photo_is_an_alp(embedder: EfficientNetLiteEmbedder) -> None:
+    image = shared_data("seed_samples") / "mountain-A.jpg"
+    pixels = load_for_embedding(image, 224).pixels
+    logits = embedder.imagenet_logits([pixels])[0]
+    assert int(np.argmax(logits)) == ALP
+
+
+def test_vectors_are_unit_length_and_deterministic(embedder: EfficientNetLiteEmbedder) -> None:
+    pixels = [load_for_embedding(p, 224).pixels for p in sorted((FIXTURES / "case").glob("*.jpg"))]
+    first = embedder.embed(pixels)
+    assert first.shape == (len(pixels), 1280) and first.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    one_by_one = np.concatenate([embedder.embed([p]) for p in pixels])
+    np.testing.assert_allclose(first, one_by_one, atol=1e-5)
+
+
+def test_identity_names_model_and_weights_hash(embedder: EfficientNetLiteEmbedder) -> None:
+    identity = embedder.identity
+    assert identity.model == "tf_efficientnet_lite0"
+    assert len(identity.weights_sha256) == 64
+    assert identity.weights_sha256 in identity.key or identity.weights_sha256[:16] in identity.key
+
+
+NO_NETWORK = """
+import socket
+def refuse(*args, **kwargs):
+    raise OSError("network access attempted")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+import numpy as np
+from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.imagefile import load_for_embedding
+embedder = EfficientNetLiteEmbedder()
+vector = embedder.embed([load_for_embedding({image!r}, 224).pixels])
+assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
+print("offline ok")
+"""
+
+
+def test_model_loads_and_embeds_with_sockets_blocked() -> None:
+    code = NO_NETWORK.format(image=str(FIXTURES / "case" / "scene0_a.jpg"))
+    env = {"HF_HUB_OFFLINE": "0", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "offline ok" in done.stdout
