@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -121,6 +122,7 @@ class EfficientNetLiteEmbedder:
             pooling=f"gem{GEM_P:g}",
         )
         self._model: Any = None
+        self._model_lock = threading.Lock()
 
     @property
     def identity(self) -> EmbedderIdentity:
@@ -129,8 +131,9 @@ class EfficientNetLiteEmbedder:
     @property
     def model(self) -> Any:
         """The torch module, built and loaded on first access."""
-        if self._model is None:
-            self._model = build_model(self._weights)
+        with self._model_lock:  # the GUI may index and query from two threads at once
+            if self._model is None:
+                self._model = build_model(self._weights)
         return self._model
 
     def _to_tensor(self, images: list[np.ndarray]) -> torch.Tensor:
