@@ -5,6 +5,12 @@ A file is read once: its bytes are hashed (SHA-256) and decoded from memory, so 
 catalogue is the hash of exactly the bytes that were embedded. JPEGs are decoded with Pillow's
 draft mode at the smallest scale that still covers the size the model needs, EXIF orientation is
 applied, and the result is an RGB ``uint8`` array.
+
+Formats: whatever Pillow reads (JPEG incl. progressive, CMYK and MPO, PNG incl. 16-bit and palette
+with transparency, GIF, BMP, TIFF, WebP, AVIF) plus HEIC/HEIF through ``pillow-heif``, whose opener
+is registered the first time such a file is met. Multi-frame files give their first frame;
+transparent pixels are composited over white; 16-bit samples keep their high byte. The image's
+declared size is checked against :data:`MAX_PIXELS` before any pixel is decoded.
 """
 
 from __future__ import annotations
@@ -12,17 +18,19 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from imgsim_desktop.core.errors import UnreadableImageError
 
 #: Largest image (in pixels) that is decoded at all; larger ones are rejected before decoding.
-MAX_PIXELS = 250_000_000
+#: Pillow's own decompression-bomb limit (about 179 megapixels), so the two never disagree.
+MAX_PIXELS = 2 * (Image.MAX_IMAGE_PIXELS or 89_478_485)
 #: Longest side fed to the model, as a multiple of the shorter side (extreme panoramas are
 #: shrunk further so a 1x100000 strip cannot explode memory).
 MAX_ASPECT = 4
@@ -39,14 +47,39 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"BM", 0, "bmp"),
     (b"II*\x00", 0, "tiff"),
     (b"MM\x00*", 0, "tiff"),
+    (b"II+\x00", 0, "tiff"),
+    (b"MM\x00+", 0, "tiff"),
     (b"WEBP", 8, "webp"),
-    (b"ftypheic", 4, "heic"),
-    (b"ftypheix", 4, "heic"),
-    (b"ftypmif1", 4, "heif"),
-    (b"ftypmsf1", 4, "heif"),
     (b"ftypavif", 4, "avif"),
+    (b"ftypavis", 4, "avif"),
+    *((b"ftyp" + brand, 4, "heic") for brand in (b"heic", b"heix", b"hevc", b"hevx", b"heim")),
+    *((b"ftyp" + brand, 4, "heif") for brand in (b"mif1", b"msf1", b"heis", b"hevs", b"mif2")),
 )
 SNIFF_BYTES = 16
+_HEIF_FORMATS = frozenset({"heic", "heif"})
+_openers_lock = threading.Lock()
+_openers_registered: set[str] = set()
+
+
+def _ensure_opener(kind: str) -> None:
+    """Register pillow-heif's opener for HEIF (or AVIF when Pillow lacks it), once per process."""
+    family = "avif" if kind == "avif" else "heif"
+    if family in _openers_registered or (family == "avif" and features.check("avif")):
+        return
+    with _openers_lock:
+        if family in _openers_registered:
+            return
+        try:
+            import pillow_heif
+        except ImportError as exc:
+            raise UnreadableImageError(
+                f"{kind.upper()} images need the 'pillow-heif' package, which is not installed"
+            ) from exc
+        if family == "heif":
+            pillow_heif.register_heif_opener()
+        else:
+            pillow_heif.register_avif_opener()
+        _openers_registered.add(family)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -97,8 +130,13 @@ def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
         with open(path, "rb") as handle:
             status = os.fstat(handle.fileno())
             data = handle.read()
+            after = os.fstat(handle.fileno())
+    except FileNotFoundError as exc:
+        raise UnreadableImageError("file disappeared before it could be read") from exc
     except OSError as exc:
         raise UnreadableImageError(f"cannot read file: {exc.strerror or exc}") from exc
+    if (after.st_size, after.st_mtime_ns) != (status.st_size, status.st_mtime_ns):
+        raise UnreadableImageError("file changed while it was read; it is read again next run")
     return data, status
 
 
@@ -110,35 +148,64 @@ def target_size(width: int, height: int, shorter_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB for any mode: 16-bit samples keep their high byte, transparency goes over white."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        samples = np.asarray(image, dtype=np.uint32)
+        if image.mode.startswith("I;16") or samples.max(initial=0) > 255:
+            samples = samples >> 8
+        image = Image.fromarray(np.clip(samples, 0, 255).astype(np.uint8), "L")
+    elif image.mode == "F":
+        image = Image.fromarray(np.clip(np.asarray(image), 0, 255).astype(np.uint8), "L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode in ("P", "L", "RGB") and "transparency" in image.info
+    )
+    if not has_alpha:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    background.alpha_composite(rgba)
+    return background.convert("RGB")
+
+
+def check_pixels(width: int, height: int) -> None:
+    """Raise :class:`UnreadableImageError` when a declared size is over :data:`MAX_PIXELS`."""
+    if width * height > MAX_PIXELS:
+        raise UnreadableImageError(
+            f"image too large (possible decompression bomb): {width}x{height} pixels exceeds "
+            f"the limit of {MAX_PIXELS}; not decoded"
+        )
+
+
 def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarray]:
     """Decode image bytes: (oriented width, oriented height, resized RGB array)."""
+    kind = sniff_format(data[:SNIFF_BYTES])
+    if kind in _HEIF_FORMATS or kind == "avif":
+        _ensure_opener(kind)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise UnreadableImageError(
-                    f"image too large: {width}x{height} pixels exceeds the limit of {MAX_PIXELS}"
-                )
-            orientation = image.getexif().get(0x0112, 1)
-            if orientation in (5, 6, 7, 8):
-                width, height = height, width
-            if image.format == "JPEG":
+            check_pixels(width, height)
+            if image.format in ("JPEG", "MPO"):
                 image.draft("RGB", (shorter_side, shorter_side))
             image = ImageOps.exif_transpose(image)
-            image = image.convert("RGB")
+            # Some plugins (TIFF) report the oriented size already: follow the decoded shape.
+            if (image.width > image.height) != (width > height) and image.width != image.height:
+                width, height = height, width
+            image = _to_rgb(image)
             image = image.resize(target_size(*image.size, shorter_side), Image.Resampling.BICUBIC)
             return width, height, np.asarray(image, dtype=np.uint8)
     except UnreadableImageError:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except Image.DecompressionBombError as exc:
+        raise UnreadableImageError(
+            f"image too large (possible decompression bomb); not decoded: {exc}"
+        ) from exc
+    except UnidentifiedImageError as exc:
         raise UnreadableImageError(f"not a decodable image: {exc}") from exc
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError, TypeError) as exc:
         raise UnreadableImageError(f"corrupt image: {exc}") from exc
 
 
@@ -147,6 +214,10 @@ def load_for_embedding(path: Path, shorter_side: int) -> LoadedImage:
     data, status = read_bytes(path)
     if not data:
         raise UnreadableImageError("empty file (0 bytes)")
+    if len(data) != status.st_size:
+        raise UnreadableImageError(
+            f"file changed while it was read ({status.st_size} bytes expected, {len(data)} read)"
+        )
     sha256 = hashlib.sha256(data).hexdigest()
     width, height, pixels = decode_for_model(data, shorter_side)
     return LoadedImage(sha256, status.st_size, status.st_mtime_ns, width, height, pixels)
