@@ -12,11 +12,13 @@ Public API::
 from imgsim_desktop.core.case import Case, open_case
 from imgsim_desktop.core.errors import (
     Cancelled,
+    CaseLockedError,
     CaseNotFoundError,
     CatalogError,
     ImgsimError,
     ModelError,
     NotIndexedError,
+    StorageError,
     UnreadableImageError,
 )
 from imgsim_desktop.core.indexing import IndexSummary
@@ -26,6 +28,7 @@ from imgsim_desktop.core.search import QueryResult, ResultRecord
 __all__ = [
     "Cancelled",
     "Case",
+    "CaseLockedError",
     "CaseNotFoundError",
     "CatalogError",
     "ImgsimError",
@@ -35,6 +38,7 @@ __all__ = [
     "ProgressEvent",
     "QueryResult",
     "ResultRecord",
+    "StorageError",
     "UnreadableImageError",
     "open_case",
 ]

@@ -122,7 +122,7 @@ class Case:
                 f"case {self.root} was indexed with another model ({stored}); re-index it"
             )
         indexes = self._indexes()
-        indexes.sync(catalog, list(self.head.all_labels))
+        indexes.sync_for_query(catalog, list(self.head.all_labels))
         settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
         return run_query(
             Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings

@@ -6,10 +6,14 @@ and can be rebuilt from them without decoding a single image. Paths are stored a
 relative to the case root (so names that are not valid UTF-8 survive) and shown with
 :func:`display_path`. Every change to the set of indexed vectors bumps a generation counter that
 the indexes record, so an index that is current is recognised without reading any vectors.
+Every write is one transaction: a killed process leaves the last committed batch, and a write that
+fails for want of disk space raises :class:`~imgsim_desktop.core.errors.StorageError` and is rolled
+back. :meth:`Catalog.snapshot` gives readers one consistent view while another process writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsim_desktop.core.errors import CatalogError
+from imgsim_desktop.core.errors import CatalogError, ImgsimError, StorageError
 
 SCHEMA_VERSION = 1
 
@@ -148,7 +152,10 @@ class Catalog:
         return None if row is None else row[0]
 
     def set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        try:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        except sqlite3.OperationalError as exc:
+            raise storage_error(self.path, exc) from exc
 
     @property
     def generation(self) -> int:
@@ -237,7 +244,19 @@ class Catalog:
         return len(ids)
 
     def transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self.path)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state of the catalogue (a WAL read transaction)."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     # --- reads ----------------------------------------------------------------------------
     def count(self, status: str = STATUS_INDEXED) -> int:
@@ -297,14 +316,40 @@ class Catalog:
         return [_record(r) for r in rows]
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on error) as a context manager."""
+def storage_error(path: Path, exc: sqlite3.Error) -> ImgsimError:
+    """The typed error for a failed catalogue write (disk full, read-only or locked)."""
+    message = str(exc)
+    if "full" in message or "I/O" in message or "readonly" in message:
+        return StorageError(
+            f"cannot write the catalogue {path}: {message}; the last committed state is kept"
+        )
+    return CatalogError(f"catalogue {path}: {message}")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on error) as a context manager.
+
+    A failed write or commit is rolled back and raised as StorageError or CatalogError.
+    """
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
+        self._path = path
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise storage_error(self._path, exc) from exc
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as commit_exc:
+                exc = commit_exc
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            raise storage_error(self._path, exc) from exc

@@ -33,3 +33,12 @@ class CatalogError(ImgsimError):
 
 class Cancelled(ImgsimError):
     """Long work stopped because its caller asked it to."""
+
+
+class CaseLockedError(ImgsimError):
+    """Another process is indexing the same case (its lock is in the app data folder)."""
+
+
+class StorageError(ImgsimError):
+    """The app data folder could not be written (disk full, read-only): nothing was lost, the
+    previous catalogue and indexes stay usable."""

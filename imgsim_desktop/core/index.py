@@ -6,6 +6,11 @@ Each scene has three files in the case's ``indexes/`` folder: ``<scene>.hnsw`` (
 parameters, the catalogue generation it reflects, and SHA-256 checksums of the other two). Each is
 written to a temporary file and moved into place, the metadata last, so a torn or corrupt save is
 detected on load and the index is rebuilt from the stored vectors: no image is decoded again.
+
+Files are replaced under the exclusive side of the case's ``indexes.lock`` and loaded under its
+shared side (:mod:`imgsim_desktop.core.locking`), and the catalogue is read in one snapshot, so a
+query running beside an indexer never sees a torn state. A save that fails (disk full) raises
+:class:`~imgsim_desktop.core.errors.StorageError` and leaves the previous files in place.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import numpy as np
 
 from imgsim_desktop.core.catalog import Catalog
 from imgsim_desktop.core.embedder import worker_count
+from imgsim_desktop.core.errors import StorageError
+from imgsim_desktop.core.locking import INDEX_LOCK, FileLock, files_lock
 
 INDEX_FORMAT = 1
 #: Rebuild instead of patching when this share of an index's elements is marked deleted.
@@ -55,10 +62,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _replace_atomically(tmp: Path, final: Path) -> None:
-    with open(tmp, "rb") as handle:
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, final)
+
+
+def _save_graph(index: hnswlib.Index, path: Path) -> None:
+    index.save_index(str(path))
+    if not path.is_file():  # hnswlib reports some write failures only by a missing file
+        raise OSError(f"the HNSW graph was not written to {path}")
 
 
 class SceneIndex:
@@ -92,8 +104,16 @@ class SceneIndex:
             return None
         return meta
 
-    def load(self, meta: dict) -> bool:
-        """Load graph and ids after verifying their checksums; False when they do not match."""
+    def load(self) -> dict | None:
+        """Load metadata, graph and ids under the shared files lock, verifying the checksums;
+        returns the metadata, or None when the files are absent, stale or corrupt."""
+        if not self.meta_path.exists():
+            return None
+        with files_lock(self.graph_path.parent, shared=True):
+            meta = self.read_meta()
+            return meta if meta is not None and self._load(meta) else None
+
+    def _load(self, meta: dict) -> bool:
         try:
             if (
                 _sha256(self.graph_path) != meta["graph_sha256"]
@@ -137,13 +157,15 @@ class SceneIndex:
         self.deleted += len(remove_ids)
 
     def save(self, generation: int) -> None:
-        """Write graph, ids and then metadata, each atomically."""
+        """Write graph, ids and metadata to temporary files, then move them into place (metadata
+        last) under the exclusive files lock. Raises StorageError, keeping the previous files."""
         assert self.index is not None
         tmp_graph = self.graph_path.with_suffix(".hnsw.tmp")
         tmp_ids = self.ids_path.with_suffix(".tmp")
         tmp_meta = self.meta_path.with_suffix(".json.tmp")
         try:
-            self.index.save_index(str(tmp_graph))
+            self.graph_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _save_graph(self.index, tmp_graph)
             with open(tmp_ids, "wb") as handle:
                 np.save(handle, self.ids)
             meta = {
@@ -160,9 +182,17 @@ class SceneIndex:
                 "ids_sha256": _sha256(tmp_ids),
             }
             tmp_meta.write_text(json.dumps(meta, indent=1))
-            _replace_atomically(tmp_graph, self.graph_path)
-            _replace_atomically(tmp_ids, self.ids_path)
-            _replace_atomically(tmp_meta, self.meta_path)
+            for tmp in (tmp_graph, tmp_ids, tmp_meta):
+                _fsync(tmp)
+            with files_lock(self.graph_path.parent, shared=False):
+                os.replace(tmp_graph, self.graph_path)
+                os.replace(tmp_ids, self.ids_path)
+                os.replace(tmp_meta, self.meta_path)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot save the {self.scene!r} index in {self.graph_path.parent}: "
+                f"{exc.strerror or exc}; the previous index is kept"
+            ) from exc
         finally:
             for tmp in (tmp_graph, tmp_ids, tmp_meta):
                 with contextlib.suppress(FileNotFoundError):
@@ -170,7 +200,7 @@ class SceneIndex:
 
     def remove_files(self) -> None:
         for path in (self.meta_path, self.graph_path, self.ids_path):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 path.unlink()
         self.index, self.ids = None, np.empty(0, dtype=np.int64)
 
@@ -206,6 +236,7 @@ class SceneIndexes:
         self._dim = dim
         self.params = params or IndexParams()
         self._loaded: dict[str, SceneIndex] = {}
+        self.storage_error: StorageError | None = None
 
     def _scene(self, scene: str) -> SceneIndex:
         return SceneIndex(self.folder, scene, self._embedder_key, self._dim, self.params)
@@ -222,35 +253,61 @@ class SceneIndexes:
                 return False
         return True
 
-    def sync(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
-        """Bring each scene's index in line with the catalogue; returns vectors per scene."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        generation = catalog.generation
+    def sync(self, catalog: Catalog, scenes: list[str], persist: bool = True) -> dict[str, int]:
+        """Bring each scene's index in line with the catalogue; returns vectors per scene.
+
+        The catalogue is read in one snapshot. With ``persist`` False nothing is written (a query
+        while another process indexes the case patches its indexes in memory). A save that fails
+        keeps the index in memory and is recorded in :attr:`storage_error`.
+        """
+        self.storage_error: StorageError | None = None
         counts: dict[str, int] = {}
-        for scene in scenes:
-            index = self._scene(scene)
-            want = catalog.scene_ids(scene)
-            meta = index.read_meta()
-            if not len(want):
-                index.remove_files()
-                continue
-            counts[scene] = len(want)
-            if meta is not None and meta.get("generation") == generation and index.load(meta):
-                self._loaded[scene] = index
-                continue
-            if meta is not None and index.load(meta):
-                add = np.setdiff1d(want, index.ids)
-                remove = np.setdiff1d(index.ids, want)
-                total = index.deleted + len(remove) + len(index.ids) + len(add)
-                if (index.deleted + len(remove)) <= MAX_DELETED_SHARE * total:
-                    index.patch(add, catalog.vectors(add, self._dim), remove)
-                    index.save(generation)
-                    self._loaded[scene] = index
+        with catalog.snapshot():
+            generation = catalog.generation
+            for scene in scenes:
+                index = self._scene(scene)
+                want = catalog.scene_ids(scene)
+                if not len(want):
+                    if persist:
+                        index.remove_files()
+                    self._loaded.pop(scene, None)
                     continue
-            index.rebuild(want, catalog.vectors(want, self._dim))
-            index.save(generation)
-            self._loaded[scene] = index
+                counts[scene] = len(want)
+                self._loaded[scene] = index
+                meta = index.load()
+                if meta is not None and meta.get("generation") == generation:
+                    if np.array_equal(index.ids, want):
+                        continue
+                    meta = None  # ids disagree with the catalogue: rebuild
+                if meta is not None:
+                    add = np.setdiff1d(want, index.ids)
+                    remove = np.setdiff1d(index.ids, want)
+                    total = index.deleted + len(remove) + len(index.ids) + len(add)
+                    if (index.deleted + len(remove)) <= MAX_DELETED_SHARE * total:
+                        index.patch(add, catalog.vectors(add, self._dim), remove)
+                        self._save(index, generation, persist)
+                        continue
+                index.rebuild(want, catalog.vectors(want, self._dim))
+                self._save(index, generation, persist)
         return counts
+
+    def sync_for_query(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
+        """Sync before a query: saved as usual when no indexer runs, else in memory only."""
+        lock = FileLock(self.folder / INDEX_LOCK)
+        if not lock.acquire(wait=0):
+            return self.sync(catalog, scenes, persist=False)
+        try:
+            return self.sync(catalog, scenes)
+        finally:
+            lock.release()
+
+    def _save(self, index: SceneIndex, generation: int, persist: bool) -> None:
+        if not persist:
+            return
+        try:
+            index.save(generation)
+        except StorageError as exc:
+            self.storage_error = self.storage_error or exc
 
     def search(self, queries: np.ndarray, scenes: list[str], k: int) -> tuple[list[Hit], int]:
         """The best ``k`` hits over ``scenes`` (max score per id over query rows), and how many

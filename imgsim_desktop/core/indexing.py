@@ -4,9 +4,10 @@
 ``index_case`` walks the case, compares every file with the catalogue (size and modification
 time), forgets files that are gone, and embeds only new or changed ones: decoding runs on a thread
 pool while the model embeds the previous batch, and each batch is committed to the catalogue on its
-own, so a killed run loses at most one batch and the next run carries on. The model is loaded only
-when there is something to embed. At the end (also after a cancel) the per-scene indexes are
-brought in line with the catalogue.
+own, so a killed run loses at most one batch and the next run carries on. One indexer runs per case
+at a time (:func:`imgsim_desktop.core.locking.indexing_lock`, in the app data folder). The model is
+loaded only when there is something to embed. At the end (also after a cancel) the per-scene
+indexes are brought in line with the catalogue.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from imgsim_desktop.core.embedder import Embedder, worker_count
 from imgsim_desktop.core.errors import Cancelled, UnreadableImageError
 from imgsim_desktop.core.imagefile import LoadedImage, load_for_embedding, looks_like_image
 from imgsim_desktop.core.index import SceneIndexes
+from imgsim_desktop.core.locking import indexing_lock
 from imgsim_desktop.core.progress import Reporter
 from imgsim_desktop.core.scenes import SceneHead
 
@@ -168,7 +170,24 @@ def index_case(
     indexes: SceneIndexes,
     reporter: Reporter,
 ) -> IndexSummary:
-    """Index new and changed files; see the module docstring. Raises Cancelled after syncing."""
+    """Index new and changed files; see the module docstring. Raises Cancelled after syncing,
+    CaseLockedError when another process keeps indexing the case, StorageError when the app data
+    folder cannot be written (what was committed before stays)."""
+    with indexing_lock(indexes.folder):
+        return _index_locked(
+            case_root_label, files_source, catalog, embedder, head, indexes, reporter
+        )
+
+
+def _index_locked(
+    case_root_label: str,
+    files_source: Callable[[], tuple[list[CaseFile], list[tuple[bytes, str]]]],
+    catalog: Catalog,
+    embedder: Embedder,
+    head: SceneHead,
+    indexes: SceneIndexes,
+    reporter: Reporter,
+) -> IndexSummary:
     started = time.monotonic()
     summary = IndexSummary(case=case_root_label)
     reporter.report("scan", 0, 0, "listing files", force=True)
@@ -197,6 +216,8 @@ def index_case(
     summary.seconds = time.monotonic() - started
     summary.cancelled = cancelled
     catalog.set_meta("last_indexed", _now())
+    if indexes.storage_error is not None:
+        raise indexes.storage_error
     if cancelled:
         raise Cancelled("indexing cancelled; the files done so far are kept")
     return summary
