@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The ``imgsim`` command: index, query and list a case headless, over the core API.
+"""The ``imgsim`` command: index, query, list, report and audit a case headless, over the core API.
 
 Exit status: 0 success, 1 failure (one line on stderr, no traceback for expected errors),
 2 usage error. Progress bars (tqdm) go to stderr, only when stderr is a terminal.
@@ -15,6 +15,7 @@ from typing import Any
 
 from imgsim_desktop import __version__
 from imgsim_desktop.core import ImgsimError, ProgressEvent, open_case
+from imgsim_desktop.core.errors import AuditLogError, ReportError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -114,6 +115,71 @@ def cmd_files(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from imgsim_desktop.core.report import (
+        ReportOptions,
+        check_export,
+        export_report,
+        format_for_path,
+    )
+
+    if args.k < 1:
+        raise _UsageError("-k must be at least 1")
+    try:
+        format_for_path(args.output)
+    except ReportError as exc:
+        raise _UsageError(str(exc)) from exc
+    options = ReportOptions(
+        examiner=args.examiner,
+        case_number=args.case_number,
+        notes=args.notes,
+        marked_only=args.marked_only,
+    )
+    with open_case(args.case) as case:
+        check_export(case, args.output, args.force)  # refuse before any slow work
+        result = case.query(args.image, k=args.k, all_scenes=args.all_scenes)
+        written = export_report(case, result, options, args.output, force=args.force)
+    print(
+        f"report written: {written.path} ({written.format}, {written.matches} matches)\n"
+        f"sha256 {written.sha256}  (in {written.sidecar})"
+    )
+    if written.changed:
+        print(
+            f"imgsim: warning: {written.changed} reported file(s) changed since indexing "
+            "or could not be read; the report flags them",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    with open_case(args.case, log_open=False) as case:
+        if not case.audit.exists:
+            raise AuditLogError(f"no audit log for case {case.root} (imgsim never opened it)")
+        for entry in case.audit.entries():
+            if args.json:
+                sys.stdout.write(entry.raw + "\n")
+                continue
+            data = entry.data
+            details = ", ".join(
+                f"{k}={_brief(v)}"
+                for k, v in data.items()
+                if k not in ("ts", "user", "event", "case", "prev")
+            )
+            print(f"{data.get('ts', '?')}  {data.get('user', '?'):10s} {entry.event:15s} {details}")
+        problems = case.audit.verify()
+    if problems:
+        raise AuditLogError(f"audit log integrity: {problems[0]} ({len(problems)} problem(s))")
+    return EXIT_OK
+
+
+def _brief(value: object) -> str:
+    if isinstance(value, list) and len(value) > 3:
+        return f"[{len(value)} items]"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class _UsageError(Exception):
     pass
 
@@ -150,6 +216,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case", metavar="CASE_DIR")
     p.add_argument("--json", action="store_true", help="one JSON object per line per file")
     p.set_defaults(run=cmd_files)
+
+    p = sub.add_parser(
+        "report",
+        help="query and write an evidence report (.html, .pdf, .csv or .json by OUT's extension)",
+    )
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="report file (not in the case)"
+    )
+    p.add_argument("-k", type=int, default=20, help="number of matches (default 20)")
+    p.add_argument("--examiner", default="", metavar="NAME", help="examiner's name")
+    p.add_argument("--case-number", default="", metavar="ID", help="case or exhibit number")
+    p.add_argument("--notes", default="", metavar="TEXT", help="notes printed in the report")
+    p.add_argument("--marked-only", action="store_true", help="only the matches marked 'include'")
+    p.add_argument("--all-scenes", action="store_true", help="search every scene's index")
+    p.add_argument("--force", action="store_true", help="replace an existing report")
+    p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("audit", help="print the case's audit log and check its hash chain")
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("--json", action="store_true", help="the log's JSON lines as stored")
+    p.set_defaults(run=cmd_audit)
     return parser
 
 

@@ -12,12 +12,15 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from imgsim_desktop import __version__
+from imgsim_desktop.core.audit import AUDIT_FILE, AuditLog, query_event
 from imgsim_desktop.core.casefolder import scan_case
 from imgsim_desktop.core.catalog import Catalog, FileRecord
 from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder, Embedder
-from imgsim_desktop.core.errors import CaseNotFoundError, NotIndexedError
+from imgsim_desktop.core.errors import Cancelled, CaseNotFoundError, ImgsimError, NotIndexedError
 from imgsim_desktop.core.index import SceneIndexes
 from imgsim_desktop.core.indexing import EMBEDDER_META, IndexSummary, index_case
+from imgsim_desktop.core.marks import MARKS_FILE, Mark, MarkStore
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
 from imgsim_desktop.core.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
@@ -32,6 +35,9 @@ class Case:
     Attributes:
         root: the case folder (absolute).
         data_dir: where this case's catalogue and indexes live.
+        audit: the case's append-only audit log (in ``data_dir``).
+        marks: the examiner's marks and notes (in ``data_dir``); change them with
+            :meth:`set_mark` and :meth:`set_note` so the change is audited.
     """
 
     def __init__(self, root: Path, embedder: Embedder | None = None, head: SceneHead | None = None):
@@ -45,6 +51,8 @@ class Case:
         self._embedder = embedder
         self._head = head
         self._catalog: Catalog | None = None
+        self.audit = AuditLog(self.data_dir / AUDIT_FILE, root)
+        self.marks = MarkStore(self.data_dir / MARKS_FILE)
 
     @property
     def embedder(self) -> Embedder:
@@ -90,15 +98,27 @@ class Case:
     ) -> IndexSummary:
         """Index new and changed files (see :func:`imgsim_desktop.core.indexing.index_case`)."""
         catalog = self._open_catalog(create=True)
-        return index_case(
-            str(self.root),
-            lambda: self._scan(),
-            catalog,
-            self.embedder,
-            self.head,
-            self._indexes(),
-            Reporter(progress, cancel),
-        )
+        self.audit.append("index_started")
+        try:
+            summary = index_case(
+                str(self.root),
+                lambda: self._scan(),
+                catalog,
+                self.embedder,
+                self.head,
+                self._indexes(),
+                Reporter(progress, cancel),
+            )
+        except Cancelled as exc:
+            self.audit.append("index_cancelled", error=str(exc))
+            raise
+        except ImgsimError as exc:
+            self.audit.append("index_failed", error=str(exc))
+            raise
+        event = summary.to_json()
+        del event["case"]
+        self.audit.append("index_finished", **event, failures=len(summary.failed))
+        return summary
 
     def _scan(self) -> tuple[list, list]:
         result = scan_case(self.root)
@@ -124,9 +144,39 @@ class Case:
         indexes = self._indexes()
         indexes.sync_for_query(catalog, list(self.head.all_labels))
         settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
-        return run_query(
-            Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings
-        )
+        try:
+            result = run_query(
+                Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings
+            )
+        except ImgsimError as exc:
+            self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))
+            raise
+        self.audit.append("query", **query_event(result))
+        return result
+
+    def set_mark(self, path: str, sha256: str, mark: str | None) -> Mark:
+        """Mark one version of a file ``include`` or ``not_relevant`` (None clears); audited.
+
+        Args:
+            path: the file's path relative to the case, as in query results.
+            sha256: the SHA-256 of the file version being marked (``ResultRecord.sha256``).
+            mark: ``include``, ``not_relevant`` or None.
+        """
+        current = self.marks.get(path, sha256)
+        stored = self.marks.set(path, sha256, mark=mark, note=current.note if current else None)
+        self.audit.append("mark", path=path, sha256=sha256, mark=mark)
+        return stored
+
+    def set_note(self, path: str, sha256: str, note: str | None) -> Mark:
+        """Attach the examiner's note to one version of a file (None or '' clears); audited."""
+        current = self.marks.get(path, sha256)
+        stored = self.marks.set(path, sha256, mark=current.mark if current else None, note=note)
+        self.audit.append("note", path=path, sha256=sha256, note=stored.note)
+        return stored
+
+    def mark_for(self, path: str, sha256: str | None) -> Mark | None:
+        """The mark and note on this version of the file, or None."""
+        return None if sha256 is None else self.marks.get(path, sha256)
 
     def files(self) -> Iterator[FileRecord]:
         """Every file the catalogue knows, sorted by path."""
@@ -135,6 +185,7 @@ class Case:
         return self._open_catalog(create=False).iter_records()
 
     def close(self) -> None:
+        self.marks.close()
         if self._catalog is not None:
             self._catalog.close()
             self._catalog = None
@@ -147,10 +198,20 @@ class Case:
 
 
 def open_case(
-    path: str | Path, embedder: Embedder | None = None, head: SceneHead | None = None
+    path: str | Path,
+    embedder: Embedder | None = None,
+    head: SceneHead | None = None,
+    log_open: bool = True,
 ) -> Case:
-    """Open the case folder at ``path`` (which must exist); nothing is indexed yet."""
+    """Open the case folder at ``path`` (which must exist); nothing is indexed yet.
+
+    The opening is recorded in the case's audit log unless ``log_open`` is False (for reading
+    the log itself).
+    """
     root = Path(path).expanduser().absolute()
     if not root.is_dir():
         raise CaseNotFoundError(f"case folder not found: {path}")
-    return Case(root, embedder, head)
+    case = Case(root, embedder, head)
+    if log_open:
+        case.audit.append("case_opened", tool_version=__version__)
+    return case

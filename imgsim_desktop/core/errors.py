@@ -42,3 +42,15 @@ class CaseLockedError(ImgsimError):
 class StorageError(ImgsimError):
     """The app data folder could not be written (disk full, read-only): nothing was lost, the
     previous catalogue and indexes stay usable."""
+
+
+class ReportError(ImgsimError):
+    """A report cannot be written (refused output path, existing file, unknown format)."""
+
+
+class AuditLogError(ImgsimError):
+    """The case's audit log is missing, unreadable or its chain of line hashes is broken."""
+
+
+class MarkError(ImgsimError):
+    """An examiner's mark or note is not valid (unknown mark, bad key)."""

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The per-case audit log: append-only JSON lines in the case's app data folder.
+
+Every line is one JSON object with the UTC time (``ts``), the OS user name (``user``), the
+``event`` name and its fields, and ``prev``: the SHA-256 of the previous line's bytes (64 zeros
+for the first line). The chain makes an edited, removed or reordered line detectable
+(:meth:`AuditLog.verify`). Lines are appended under an exclusive file lock where the platform has
+one, written in one call and flushed to disk, so two processes working on the same case (the GUI
+and the CLI) interleave whole lines.
+
+Events written by the core: ``case_opened``, ``index_started``, ``index_finished``,
+``index_cancelled``, ``index_failed``, ``query``, ``query_failed``, ``mark``, ``note``,
+``export`` and ``export_refused``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from imgsim_desktop.core.errors import AuditLogError
+from imgsim_desktop.core.paths import ensure_dir
+
+if TYPE_CHECKING:
+    from imgsim_desktop.core.search import QueryResult
+
+try:  # POSIX; on other platforms appends rely on O_APPEND alone
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+AUDIT_FILE = "audit.jsonl"
+GENESIS = "0" * 64
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with milliseconds and a ``Z``."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def os_user() -> str:
+    """The name of the OS user running the process (never raises)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name, no passwd entry: fall back to the uid
+        return os.environ.get("USERNAME") or f"uid:{getattr(os, 'getuid', lambda: '?')()}"
+
+
+def line_hash(line: bytes) -> str:
+    """SHA-256 of one log line's bytes, without its newline."""
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the log.
+
+    Attributes:
+        number: 1-based line number.
+        raw: the line exactly as stored (without the newline).
+        data: the parsed object (``{"event": "unparsable"}`` when the line is not JSON).
+    """
+
+    number: int
+    raw: str
+    data: dict[str, Any]
+
+    @property
+    def event(self) -> str:
+        return str(self.data.get("event", ""))
+
+
+class AuditLog:
+    """The append-only audit log of one case.
+
+    Attributes:
+        path: the log file (``audit.jsonl`` in the case's app data folder).
+        case: the case folder the entries are about.
+    """
+
+    def __init__(self, path: Path, case: Path) -> None:
+        self.path = path
+        self.case = case
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append one event; returns the object written. Raises AuditLogError."""
+        record: dict[str, Any] = {"ts": utc_now(), "user": os_user(), "event": event}
+        record["case"] = str(self.case)
+        record.update(fields)
+        try:
+            ensure_dir(self.path.parent)
+            with open(self.path, "a+b") as handle:
+                if fcntl is not None:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                try:
+                    last = _last_line(handle)
+                    prefix = b""
+                    if last is not None and not last.endswith(b"\n"):
+                        prefix = b"\n"  # a torn line from a crash: end it, keep it in the chain
+                    record["prev"] = GENESIS if last is None else line_hash(last)
+                    line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")
+                    handle.write(prefix + line + b"\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                finally:
+                    if fcntl is not None:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        except OSError as exc:
+            raise AuditLogError(f"cannot append to the audit log {self.path}: {exc}") from exc
+        return record
+
+    def entries(self) -> list[AuditEntry]:
+        """Every line of the log, in order (empty when there is no log yet)."""
+        if not self.exists:
+            return []
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise AuditLogError(f"cannot read the audit log {self.path}: {exc}") from exc
+        out = []
+        for number, raw in enumerate(data.split(b"\n")[: -1 if data.endswith(b"\n") else None]):
+            text = raw.decode("utf-8", errors="replace")
+            try:
+                parsed = json.loads(text)
+                if not isinstance(parsed, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                parsed = {"event": "unparsable"}
+            out.append(AuditEntry(number + 1, text, parsed))
+        return out
+
+    def verify(self) -> list[str]:
+        """Problems found in the chain of line hashes (empty when the log is intact)."""
+        problems = []
+        previous = GENESIS
+        for entry in self.entries():
+            if entry.event == "unparsable":
+                problems.append(f"line {entry.number} is not a JSON object")
+            elif entry.data.get("prev") != previous:
+                problems.append(
+                    f"line {entry.number}: chain broken (a line before it was changed or removed)"
+                )
+            previous = line_hash(entry.raw.encode("utf-8"))
+        return problems
+
+    def lines_for_query(self, query_sha256: str, paths: Iterable[str] = ()) -> list[AuditEntry]:
+        """The entries about one query image, and the marks and notes on ``paths``."""
+        wanted = set(paths)
+        return [
+            e
+            for e in self.entries()
+            if e.data.get("query_sha256") == query_sha256
+            or (e.event in ("mark", "note") and e.data.get("path") in wanted)
+        ]
+
+
+def _last_line(handle: Any) -> bytes | None:
+    """The last line of an open binary file (with its newline, if any), or None when empty."""
+    end = handle.seek(0, os.SEEK_END)
+    if end == 0:
+        return None
+    block = 4096
+    position = end
+    tail = b""
+    while position > 0:
+        step = min(block, position)
+        position -= step
+        handle.seek(position)
+        tail = handle.read(step) + tail
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if cut >= 0:
+            return tail[cut + 1 :]
+    return tail
+
+
+def query_event(result: QueryResult) -> dict[str, Any]:
+    """The fields of a ``query`` event: enough to reproduce and check the ranking."""
+    return {
+        "query_path": result.query_path,
+        "query_sha256": result.query_sha256,
+        "k": result.settings.k,
+        "settings": asdict(result.settings),
+        "scene": result.scene,
+        "scenes_searched": result.scenes_searched,
+        "embedder": result.embedder,
+        "vectors_searched": result.vectors_searched,
+        "vectors_total": result.vectors_total,
+        "results": [
+            {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
+            for r in result.results
+        ],
+    }
