@@ -7,6 +7,7 @@ and never opens a file for writing. Folders it cannot enter are reported, not fa
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -71,15 +72,19 @@ def _visit(entry: os.DirEntry, root: Path, root_real: str, result: ScanResult) -
     relpath = to_relpath(Path(entry.path), root)
     try:
         if entry.is_symlink():
-            target = os.path.realpath(entry.path)
-            if not _inside(target, root_real):
+            info = os.stat(entry.path)  # raises for a broken link or a loop of links
+            if not _inside(os.path.realpath(entry.path), root_real):
                 result.errors.append((relpath, "link points outside the case (not followed)"))
                 return
-            info = os.stat(entry.path)
         else:
             info = entry.stat(follow_symlinks=False)
     except OSError as exc:
-        reason = "broken link" if entry.is_symlink() else f"cannot stat: {exc.strerror or exc}"
+        if not entry.is_symlink():
+            reason = f"cannot stat: {exc.strerror or exc}"
+        elif exc.errno == errno.ELOOP:
+            reason = "link loop (not followed)"
+        else:
+            reason = f"broken link (target missing: {os.readlink(entry.path)})"
         result.errors.append((relpath, reason))
         return
     if stat.S_ISDIR(info.st_mode):

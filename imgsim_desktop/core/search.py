@@ -70,7 +70,7 @@ class QueryResult:
     def to_json(self) -> dict:
         return {
             "query": {
-                "path": self.query_path,
+                "path": os.fsencode(self.query_path).decode("utf-8", "backslashreplace"),
                 "sha256": self.query_sha256,
                 "scene": self.scene,
                 "scene_confidence": round(self.scene_confidence, 4),
