@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The audit log and the marks: the expected lines in order, a verifiable chain, keyed marks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imgsim_desktop.core import Cancelled, UnreadableImageError, open_case
+from imgsim_desktop.core.audit import GENESIS, AuditLog, line_hash, os_user
+from imgsim_desktop.core.errors import MarkError
+from imgsim_desktop.core.report import ReportOptions, export_report
+from tests.core.fakes import FakeEmbedder, fake_head
+
+
+def _open(case: Path, **kwargs):
+    return open_case(case, embedder=FakeEmbedder(), head=fake_head(), **kwargs)
+
+
+def test_the_log_grows_by_the_expected_lines(fixture_case: Path, tmp_path: Path) -> None:
+    with _open(fixture_case) as case:
+        assert case.audit.path.parent == case.data_dir
+        case.index()
+        result = case.query(fixture_case / "scene0_a.jpg", k=5, all_scenes=True)
+        top = result.results[1]
+        case.set_mark(top.path, top.sha256, "include")
+        case.set_note(top.path, top.sha256, "same door")
+        written = export_report(case, result, ReportOptions(), tmp_path / "r.csv")
+        entries = case.audit.entries()
+    assert [e.event for e in entries] == [
+        "case_opened",
+        "index_started",
+        "index_finished",
+        "query",
+        "mark",
+        "note",
+        "export",
+    ]
+    for entry in entries:
+        assert entry.data["ts"].endswith("Z") and entry.data["user"] == os_user()
+        assert entry.data["case"] == str(fixture_case)
+    finished = entries[2].data
+    assert (finished["indexed"], finished["failures"]) == (13, 0)
+    query = entries[3].data
+    assert query["query_sha256"] == result.query_sha256 and query["k"] == 5
+    assert query["scenes_searched"] == result.scenes_searched
+    assert [(r["path"], r["score"]) for r in query["results"]] == [
+        (r.path, round(r.score, 6)) for r in result.results
+    ]
+    assert (entries[4].data["mark"], entries[5].data["note"]) == ("include", "same door")
+    export = entries[6].data
+    assert export["path"] == str(written.path) and export["sha256"] == written.sha256
+    with _open(fixture_case, log_open=False) as case:
+        assert len(case.audit.entries()) == len(entries)  # reading the log adds nothing
+        assert case.audit.verify() == []
+
+
+def test_failed_query_and_cancelled_index_are_logged(
+    fixture_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("imgsim_desktop.core.indexing.BATCH_SIZE", 4)
+    with _open(fixture_case) as case:
+        with pytest.raises(Cancelled):
+            case.index(cancel=lambda: True)
+        case.index()
+        bogus = tmp_path / "bogus.jpg"
+        bogus.write_bytes(b"not an image")
+        with pytest.raises(UnreadableImageError):
+            case.query(bogus)
+        events = [e.event for e in case.audit.entries()]
+    assert events == [
+        "case_opened",
+        "index_started",
+        "index_cancelled",
+        "index_started",
+        "index_finished",
+        "query_failed",
+    ]
+
+
+def test_the_chain_detects_an_edited_or_removed_line(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "data" / "audit.jsonl", tmp_path / "case")
+    for n in range(4):
+        log.append("query", n=n)
+    entries = log.entries()
+    assert entries[0].data["prev"] == GENESIS
+    assert entries[2].data["prev"] == line_hash(entries[1].raw.encode())
+    assert log.verify() == []
+    lines = log.path.read_text().splitlines()
+    edited = lines[:]
+    edited[1] = edited[1].replace('"n": 1', '"n": 7')
+    log.path.write_text("\n".join(edited) + "\n")
+    assert log.verify() == ["line 3: chain broken (a line before it was changed or removed)"]
+    log.path.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    assert len(log.verify()) == 1
+
+
+def test_a_torn_last_line_is_ended_and_reported(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl", tmp_path)
+    log.append("case_opened")
+    with open(log.path, "ab") as handle:
+        handle.write(b'{"ts": "2020-01-01T00:00:00Z", "event": "que')  # a crash mid-write
+    log.append("query", n=1)
+    entries = log.entries()
+    assert [e.event for e in entries] == ["case_opened", "unparsable", "query"]
+    assert entries[2].data["prev"] == line_hash(entries[1].raw.encode())
+    assert log.verify() == ["line 2 is not a JSON object"]
+    assert all(json.loads(line) for line in [entries[0].raw, entries[2].raw])
+
+
+def test_marks_are_keyed_by_path_and_hash(fixture_case: Path) -> None:
+    with _open(fixture_case) as case:
+        case.index()
+        record = next(r for r in case.files() if r.path == "scene1_a.jpg")
+        assert record.sha256 is not None
+        case.set_mark(record.path, record.sha256, "include")
+        case.set_note(record.path, record.sha256, "  kitchen  ")
+        mark = case.mark_for(record.path, record.sha256)
+        assert mark is not None and (mark.mark, mark.note) == ("include", "kitchen")
+        assert case.mark_for(record.path, "f" * 64) is None  # another version of the file
+        case.set_mark(record.path, record.sha256, None)
+        assert case.mark_for(record.path, record.sha256).note == "kitchen"  # type: ignore[union-attr]
+        case.set_note(record.path, record.sha256, "")
+        assert case.mark_for(record.path, record.sha256) is None
+        with pytest.raises(MarkError):
+            case.set_mark(record.path, record.sha256, "maybe")
+        with pytest.raises(MarkError):
+            case.set_mark("../outside.jpg", record.sha256, "include")
+        with pytest.raises(MarkError):
+            case.set_mark(record.path, "abc", "include")
+        assert (case.data_dir / "marks.sqlite").is_file()
