@@ -143,6 +143,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"report written: {written.path} ({written.format}, {written.matches} matches)\n"
         f"sha256 {written.sha256}  (in {written.sidecar})"
     )
+    if options.marked_only and not written.matches:
+        print(
+            f"imgsim: warning: no match among the top {args.k} is marked 'include'; "
+            "the report lists none",
+            file=sys.stderr,
+        )
     if written.changed:
         print(
             f"imgsim: warning: {written.changed} reported file(s) changed since indexing "
