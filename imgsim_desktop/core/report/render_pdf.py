@@ -71,7 +71,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", base, fontName=bold, fontSize=11, leading=14, spaceBefore=8),
         "key": ParagraphStyle("key", base, fontName=bold),
         "mono": ParagraphStyle("mono", base, fontName=mono, fontSize=7, leading=8.5),
-        "small": ParagraphStyle("small", base, fontName=mono, fontSize=6, leading=7.2),
+        "small": ParagraphStyle(
+            "small", base, fontName=mono, fontSize=6, leading=7.2, spaceAfter=2.5
+        ),
     }
 
 
