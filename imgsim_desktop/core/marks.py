@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,17 +61,21 @@ class Mark:
 
 
 class MarkStore:
-    """Marks and notes of one case (opened lazily; used from one thread at a time)."""
+    """Marks and notes of one case (opened lazily; safe to call from several threads, e.g. the
+    GUI thread marking while a worker builds a report)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             ensure_dir(self.path.parent)
             try:
-                self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+                self._db = sqlite3.connect(
+                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
                 self._db.executescript(_SCHEMA)
             except sqlite3.DatabaseError as exc:
                 raise MarkError(f"the marks file {self.path} is unusable: {exc}") from exc
@@ -80,25 +85,27 @@ class MarkStore:
         """The mark on this version of the file, or None."""
         if not self.path.exists():
             return None
-        row = (
-            self._conn()
-            .execute(
-                "SELECT path, sha256, mark, note, updated_utc, user FROM marks "
-                "WHERE path = ? AND sha256 = ?",
-                (path, sha256),
+        with self._lock:
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT path, sha256, mark, note, updated_utc, user FROM marks "
+                    "WHERE path = ? AND sha256 = ?",
+                    (path, sha256),
+                )
+                .fetchone()
             )
-            .fetchone()
-        )
         return None if row is None else Mark(*row)
 
     def all(self) -> dict[tuple[str, str], Mark]:
         """Every mark, keyed by (path, sha256)."""
         if not self.path.exists():
             return {}
-        rows = self._conn().execute(
-            "SELECT path, sha256, mark, note, updated_utc, user FROM marks ORDER BY path"
-        )
-        return {(r[0], r[1]): Mark(*r) for r in rows}
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT path, sha256, mark, note, updated_utc, user FROM marks ORDER BY path"
+            )
+            return {(r[0], r[1]): Mark(*r) for r in rows}
 
     def set(self, path: str, sha256: str, *, mark: str | None, note: str | None) -> Mark:
         """Store (or clear, when both are None) the mark and note of one file version."""
@@ -110,18 +117,20 @@ class MarkStore:
             raise MarkError(f"a mark needs the file's SHA-256 (64 lowercase hex), not {sha256!r}")
         note = note.strip() if note and note.strip() else None
         stored = Mark(path, sha256, mark, note, utc_now(), os_user())
-        db = self._conn()
-        if mark is None and note is None:
-            db.execute("DELETE FROM marks WHERE path = ? AND sha256 = ?", (path, sha256))
-        else:
-            db.execute(
-                "INSERT OR REPLACE INTO marks (path, sha256, mark, note, updated_utc, user) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (path, sha256, mark, note, stored.updated_utc, stored.user),
-            )
+        with self._lock:
+            db = self._conn()
+            if mark is None and note is None:
+                db.execute("DELETE FROM marks WHERE path = ? AND sha256 = ?", (path, sha256))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO marks (path, sha256, mark, note, updated_utc, user) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (path, sha256, mark, note, stored.updated_utc, stored.user),
+                )
         return stored
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

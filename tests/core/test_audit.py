@@ -131,3 +131,18 @@ def test_marks_are_keyed_by_path_and_hash(fixture_case: Path) -> None:
         with pytest.raises(MarkError):
             case.set_mark(record.path, "abc", "include")
         assert (case.data_dir / "marks.sqlite").is_file()
+
+
+def test_marks_set_in_one_thread_are_read_in_another(fixture_case: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _open(fixture_case) as case:
+        case.index()
+        record = next(r for r in case.files() if r.path == "scene2_a.jpg")
+        assert record.sha256 is not None
+        case.set_mark(record.path, record.sha256, "include")  # opens the store on this thread
+        with ThreadPoolExecutor(1) as pool:  # as a GUI worker building a report would
+            mark = pool.submit(case.mark_for, record.path, record.sha256).result()
+            pool.submit(case.set_note, record.path, record.sha256, "from a worker").result()
+        assert mark is not None and mark.mark == "include"
+        assert case.mark_for(record.path, record.sha256).note == "from a worker"  # type: ignore[union-attr]
