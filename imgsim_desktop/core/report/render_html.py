@@ -23,6 +23,7 @@ th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#eee;font-weight:600}
 table.kv th{width:190px}
 td.img{width:170px;text-align:center}
+td.file{min-width:380px}
 img{max-width:160px;max-height:160px}
 .hash{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:11px;word-break:break-all}
 .warn{color:#a00;font-weight:600}.ok{color:#060}
@@ -61,7 +62,7 @@ def _hashes(e: FileEvidence) -> str:
 
 def _integrity(text: str) -> str:
     css = "ok" if text == INTEGRITY_OK else "warn"
-    return f'<span class="{css}">{_e(text)}</span>'
+    return f'<div>integrity: <span class="{css}">{_e(text)}</span></div>'
 
 
 def _exif(e: FileEvidence) -> str:
@@ -79,7 +80,7 @@ def _match_row(m: MatchEntry) -> str:
     return (
         f"<tr><td>{m.rank}</td><td>{m.score:.4f}<br>{_e(m.scene)}</td>"
         f'<td class="img">{_img(e, m.path)}</td>'
-        f"<td><b>{_e(m.path)}</b><br><span class='muted'>{_e(e.path)}</span><br>"
+        f'<td class="file"><b>{_e(m.path)}</b><br><span class="muted">{_e(e.path)}</span><br>'
         f"{_e(e.size)} bytes, {_e(e.dimensions or '-')}, modified {_e(e.modified_utc)} UTC"
         f"{_hashes(e)}{_integrity(m.integrity)}"
         + (f"<br><span class='warn'>{_e(e.error)}</span>" if e.error else "")
