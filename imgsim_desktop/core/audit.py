@@ -109,7 +109,10 @@ class AuditLog:
                     if last is not None and not last.endswith(b"\n"):
                         prefix = b"\n"  # a torn line from a crash: end it, keep it in the chain
                     record["prev"] = GENESIS if last is None else line_hash(last)
-                    line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8")
+                    # names that are not valid UTF-8 (lone surrogates) become \udcXX escapes
+                    line = json.dumps(record, ensure_ascii=False, default=str).encode(
+                        "utf-8", "backslashreplace"
+                    )
                     handle.write(prefix + line + b"\n")
                     handle.flush()
                     os.fsync(handle.fileno())
