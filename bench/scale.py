@@ -211,9 +211,7 @@ def main() -> int:
     served = subprocess.run(cmd, capture_output=True, text=True, check=True)
     report.update(json.loads(served.stdout.strip().splitlines()[-1]))
     report["recall_at_10"] = exact(args, folder)
-    report["index_files_mb"] = round(
-        sum(p.stat().st_size for p in folder.glob("*.hnsw")) / 2**20
-    )
+    report["index_files_mb"] = round(sum(p.stat().st_size for p in folder.glob("*.hnsw")) / 2**20)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
