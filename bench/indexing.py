@@ -29,8 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def imgsim(*args: str, home: Path) -> tuple[float, str]:
     env = {**os.environ, "IMGSIM_HOME": str(home), "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "imgsim_desktop", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "imgsim_desktop", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.monotonic() - started, done.stdout
 
 
@@ -58,8 +64,10 @@ def main() -> int:
         shutil.rmtree(scratch)
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "images": images, "first_index_s": round(first, 2),
-        "images_per_s": round(images / first, 1), "reindex_unchanged_s": round(second, 2),
+        "images": images,
+        "first_index_s": round(first, 2),
+        "images_per_s": round(images / first, 1),
+        "reindex_unchanged_s": round(second, 2),
         "reindex_share_of_first": round(second / first, 4),
         "one_query_fresh_process_s": round(single, 2),
         "per_query_in_batch_of_300_s": round((batch - single) / (len(queries) - 1), 4),

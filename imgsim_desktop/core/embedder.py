@@ -177,6 +177,19 @@ class EfficientNetLiteEmbedder:
             return self.model(self._to_tensor(images)).numpy()
 
 
+def preload_libraries() -> None:
+    """Import torch and timm now (a few seconds, holding the GIL).
+
+    An application calls this before its window appears: importing them later from a worker
+    thread would stall the GUI thread for hundreds of milliseconds while modules load.
+    """
+    try:
+        import timm  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - dependency missing
+        raise ModelError(f"PyTorch/timm are not installed: {exc}") from exc
+
+
 def build_model(weights: Path) -> Any:
     """timm's tf_efficientnet_lite0 with the packaged tensors mapped in order (asserted)."""
     try:

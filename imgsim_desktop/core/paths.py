@@ -27,6 +27,22 @@ def app_home() -> Path:
     return ensure_dir(root)
 
 
+def app_cache_dir() -> Path:
+    """Disposable files (pasted query images, thumbnails): the user cache folder, or
+    ``$IMGSIM_HOME/cache`` when IMGSIM_HOME is set. Marked with a CACHEDIR.TAG."""
+    override = os.environ.get(HOME_ENV)
+    root = (
+        Path(override).expanduser() / "cache"
+        if override
+        else Path(platformdirs.user_cache_dir(APP_NAME))
+    )
+    ensure_dir(root)
+    tag = root / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# imgsim-desktop cache\n")
+    return root
+
+
 def ensure_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the owner only; return it."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)

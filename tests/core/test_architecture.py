@@ -21,7 +21,7 @@ def test_import_linter_contracts_hold() -> None:
         pytest.fail("import-linter is not installed (pip install '.[test]')")
     done = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 2 kept, 0 broken" in done.stdout
+    assert " 0 broken" in done.stdout
 
 
 def test_core_does_not_import_torch_until_a_model_is_needed() -> None:

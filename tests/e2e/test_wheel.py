@@ -16,7 +16,8 @@ def test_wheel_builds_installs_and_runs(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     build = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     (wheel,) = dist.glob("imgsim_desktop-*.whl")
@@ -30,7 +31,8 @@ def test_wheel_builds_installs_and_runs(tmp_path: Path) -> None:
     site = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(wheel)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stderr[-3000:]
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -41,7 +43,11 @@ def test_wheel_builds_installs_and_runs(tmp_path: Path) -> None:
         "from imgsim_desktop.cli import main; sys.argv[1:] = ['--help']; main()"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code, str(site)], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, "-c", code, str(site)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "index" in run.stdout and "query" in run.stdout

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The case browser (left pane): open a case, recent cases, the folder tree and the scene list.
+
+Signals:
+    open_requested: (str) a case folder chosen by the user.
+    folder_selected: ("a/b") results are narrowed to that folder ("" for all).
+    scenes_selected: (set[str] | None) results are narrowed to those scenes (None for all).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from imgsim_desktop.ui.session import CaseOverview
+
+ALL_SCENES = "All scenes"
+
+
+class CaseBrowser(QWidget):
+    """Open/recent cases, folders with image counts, scenes with counts (see signals above)."""
+
+    open_requested = Signal(str)  # case folder
+    folder_selected = Signal(str)  # relative folder, "" = whole case
+    scenes_selected = Signal(object)  # set of scene names, or None for all
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        open_button = QPushButton("Open case folder…")
+        open_button.setToolTip("Choose an evidence folder to index and search (it is only read)")
+        open_button.clicked.connect(self._choose)
+        self.recent = QListWidget()
+        self.recent.setToolTip("Recently opened cases: double-click to reopen")
+        self.recent.setMaximumHeight(90)
+        self.recent.itemActivated.connect(
+            lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+        self.folders = QTreeWidget()
+        self.folders.setHeaderLabels(["Folder", "Images"])
+        self.folders.setToolTip("Click a folder to show only its results")
+        self.folders.itemSelectionChanged.connect(self._on_folder)
+        self.scenes = QListWidget()
+        self.scenes.setToolTip("Select scenes to show only their results")
+        self.scenes.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.scenes.itemSelectionChanged.connect(self._on_scenes)
+        layout = QVBoxLayout(self)
+        layout.addWidget(open_button)
+        layout.addWidget(QLabel("Recent cases"))
+        layout.addWidget(self.recent)
+        layout.addWidget(QLabel("Folders"))
+        layout.addWidget(self.folders, 2)
+        layout.addWidget(QLabel("Scenes"))
+        layout.addWidget(self.scenes, 1)
+
+    def _choose(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open case folder")
+        if folder:
+            self.open_requested.emit(folder)
+
+    def set_recent(self, paths: list[str]) -> None:
+        self.recent.clear()
+        for path in paths:
+            item = QListWidgetItem(path.rstrip("/").rsplit("/", 1)[-1] or path)
+            item.setToolTip(path)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            self.recent.addItem(item)
+
+    def show_overview(self, case_name: str, overview: CaseOverview) -> None:
+        self.folders.blockSignals(True)
+        self.folders.clear()
+        root = QTreeWidgetItem([case_name, str(overview.folders.get("", 0))])
+        root.setData(0, Qt.ItemDataRole.UserRole, "")
+        self.folders.addTopLevelItem(root)
+        items = {"": root}
+        for folder in sorted(k for k in overview.folders if k):
+            parent = items[folder.rsplit("/", 1)[0] if "/" in folder else ""]
+            item = QTreeWidgetItem(
+                parent, [folder.rsplit("/", 1)[-1], str(overview.folders[folder])]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, folder)
+            items[folder] = item
+        root.setExpanded(True)
+        self.folders.resizeColumnToContents(0)
+        self.folders.blockSignals(False)
+        self.scenes.blockSignals(True)
+        self.scenes.clear()
+        for scene, count in sorted(overview.scenes.items(), key=lambda kv: (-kv[1], kv[0])):
+            item = QListWidgetItem(f"{scene}  ({count})")
+            item.setData(Qt.ItemDataRole.UserRole, scene)
+            self.scenes.addItem(item)
+        self.scenes.blockSignals(False)
+
+    def _on_folder(self) -> None:
+        items = self.folders.selectedItems()
+        self.folder_selected.emit(items[0].data(0, Qt.ItemDataRole.UserRole) if items else "")
+
+    def _on_scenes(self) -> None:
+        chosen = {item.data(Qt.ItemDataRole.UserRole) for item in self.scenes.selectedItems()}
+        self.scenes_selected.emit(chosen or None)

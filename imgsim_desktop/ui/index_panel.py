@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Indexing progress: a bar with done/total, rate and ETA, Pause/Resume, Cancel, and the files
+that could not be read, with the reason.
+
+Signals:
+    pause_toggled: (bool) True to pause.
+    cancel_requested: ()
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from imgsim_desktop.core.progress import ProgressEvent
+
+
+class IndexPanel(QWidget):
+    """Progress of the background indexer (see signals above)."""
+
+    pause_toggled = Signal(bool)  # paused?
+    cancel_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setFormat("%v / %m")
+        self.label = QLabel("No case open")
+        self.pause = QPushButton("Pause")
+        self.pause.setCheckable(True)
+        self.pause.setToolTip("Pause indexing (queries still work on what is indexed)")
+        self.pause.toggled.connect(self._on_pause)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop indexing; what is done is kept and the next run continues")
+        self.cancel.clicked.connect(self.cancel_requested)
+        self.failures = QListWidget()
+        self.failures.setToolTip("Files that could not be read, with the reason")
+        self.failures.setMaximumHeight(80)
+        self.failures.setVisible(False)
+        row = QHBoxLayout()
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.pause)
+        row.addWidget(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.label)
+        layout.addWidget(self.failures)
+        self._started = 0.0
+        self._first_done = 0
+        self.set_running(False)
+
+    def set_running(self, running: bool) -> None:
+        self.pause.setEnabled(running)
+        self.cancel.setEnabled(running)
+        if running:
+            self._started = time.monotonic()
+            self._first_done = 0
+        else:
+            self.pause.setChecked(False)
+
+    def _on_pause(self, paused: bool) -> None:
+        self.pause.setText("Resume" if paused else "Pause")
+        self.pause_toggled.emit(paused)
+
+    def show_progress(self, event: ProgressEvent) -> None:
+        if event.stage != "embed":
+            self.label.setText(event.message or event.stage)
+            return
+        self.bar.setMaximum(max(event.total, 1))
+        self.bar.setValue(event.done)
+        elapsed = time.monotonic() - self._started
+        rate = event.done / elapsed if elapsed > 0 else 0.0
+        eta = (event.total - event.done) / rate if rate > 0 else 0.0
+        self.label.setText(
+            f"Indexing: {event.done} of {event.total} images · {rate:.1f} images/s · "
+            f"about {eta:.0f} s left" + (" · paused" if self.pause.isChecked() else "")
+        )
+
+    def show_failures(self, failures: list[tuple[str, str]]) -> None:
+        self.failures.clear()
+        for path, reason in failures:
+            self.failures.addItem(f"{path}: {reason}")
+        self.failures.setVisible(bool(failures))

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The result list model: immutable core result records, thumbnails by role, marks.
+
+Rows are :class:`imgsim_desktop.core.search.ResultRecord` values. ``data()`` for the decoration
+role returns the cached thumbnail or a placeholder (and queues the load), so only tiles that are
+painted get decoded. When a thumbnail arrives, ``dataChanged`` is emitted for that row and role
+only. A filter proxy narrows the grid by scene, folder and review mark.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QUrl,
+)
+from PySide6.QtGui import QColor, QPixmap
+
+from imgsim_desktop.core.search import ResultRecord
+from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
+
+RecordRole = Qt.ItemDataRole.UserRole + 1
+ScoreRole = Qt.ItemDataRole.UserRole + 2
+RankRole = Qt.ItemDataRole.UserRole + 3
+MarkRole = Qt.ItemDataRole.UserRole + 4
+LoadedRole = Qt.ItemDataRole.UserRole + 5
+
+MARK_INCLUDE = "include"
+MARK_NOT_RELEVANT = "not_relevant"
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class ResultsModel(QAbstractListModel):
+    """Ranked matches of the current query."""
+
+    def __init__(self, thumbnails: ThumbnailProvider, parent=None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self._records: list[ResultRecord] = []
+        self._row_of: dict[str, int] = {}
+        self._marks: dict[tuple[str, str | None], str] = {}
+        self._placeholder = QPixmap(8, 8)
+        self._placeholder.fill(QColor("#3a3f44"))
+        thumbnails.ready.connect(self._on_thumbnail)
+
+    # --- contents -------------------------------------------------------------------------
+    def set_results(self, records: list[ResultRecord]) -> None:
+        """Replace every row (a new query); queued thumbnails of the old rows are dropped."""
+        self.beginResetModel()
+        self._thumbnails.new_generation()
+        self._records = list(records)
+        self._row_of = {r.absolute_path: i for i, r in enumerate(self._records)}
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_results([])
+
+    def set_marks(self, marks: dict[tuple[str, str | None], str]) -> None:
+        """Marks (include / not_relevant) by (relative path, SHA-256) of the file version."""
+        self._marks = dict(marks)
+        if self._records:
+            self.dataChanged.emit(self.index(0), self.index(len(self._records) - 1), [MarkRole])
+
+    def set_mark(self, row: int, mark: str | None) -> None:
+        record = self._records[row]
+        key = (record.path, record.sha256)
+        if mark:
+            self._marks[key] = mark
+        else:
+            self._marks.pop(key, None)
+        self.dataChanged.emit(self.index(row), self.index(row), [MarkRole])
+
+    def record(self, row: int) -> ResultRecord:
+        return self._records[row]
+
+    def records(self) -> list[ResultRecord]:
+        return list(self._records)
+
+    def loaded_count(self) -> int:
+        return sum(self._thumbnails.has(r.absolute_path) for r in self._records)
+
+    # --- Qt model API ---------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._records):
+            return None
+        record = self._records[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return record.path.rsplit("/", 1)[-1]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnails.pixmap(record.absolute_path) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                f"#{record.rank}  score {record.score:.4f}\n{record.path}\n"
+                f"scene: {record.scene}\nSHA-256: {record.sha256}"
+            )
+        if role == RecordRole:
+            return record
+        if role == ScoreRole:
+            return record.score
+        if role == RankRole:
+            return record.rank
+        if role == MarkRole:
+            return self._marks.get((record.path, record.sha256))
+        if role == LoadedRole:
+            return self._thumbnails.has(record.absolute_path)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes) -> QMimeData:
+        """Dragged results carry their files as URLs (drop one on the query pane to search by it)."""
+        mime = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        mime.setUrls([QUrl.fromLocalFile(self._records[r].absolute_path) for r in rows])
+        return mime
+
+    def _on_thumbnail(self, key: str) -> None:
+        row = self._row_of.get(key)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, LoadedRole])
+
+
+class ResultsFilter(QSortFilterProxyModel):
+    """Shows the rows of the chosen scene(s) and folder; hides not-relevant ones unless asked."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._scenes: set[str] | None = None
+        self._folder = ""
+        self._show_not_relevant = False
+
+    def set_scenes(self, scenes: set[str] | None) -> None:
+        self.beginFilterChange()
+        self._scenes = scenes
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_folder(self, folder: str) -> None:
+        self.beginFilterChange()
+        self._folder = folder.strip("/")
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_show_not_relevant(self, show: bool) -> None:
+        self.beginFilterChange()
+        self._show_not_relevant = show
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        model = self.sourceModel()
+        index = model.index(source_row, 0, source_parent)
+        record: ResultRecord = model.data(index, RecordRole)
+        if self._scenes is not None and record.scene not in self._scenes:
+            return False
+        if self._folder and not record.path.startswith(self._folder + "/"):
+            return False
+        return self._show_not_relevant or model.data(index, MarkRole) != MARK_NOT_RELEVANT

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The main window with the real model: open a case, index in the background, query by dropped
+URL and by raw image data, thumbnails arrive, review marks persist, queries replace each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+
+from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.ui.mainwindow import MainWindow
+from imgsim_desktop.ui.results.model import MARK_INCLUDE, MARK_NOT_RELEVANT, MarkRole
+from tests.conftest import manifest
+
+pytestmark = pytest.mark.model
+N_IMAGES = 13
+
+
+@pytest.fixture(scope="module")
+def embedder() -> EfficientNetLiteEmbedder:
+    return EfficientNetLiteEmbedder()
+
+
+@pytest.fixture
+def make_window(qtbot, embedder):
+    windows = []
+
+    def make() -> MainWindow:
+        win = MainWindow(embedder=embedder)
+        qtbot.addWidget(win)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        win.close()
+        assert win.pools.work.activeThreadCount() == 0 and win.pools.thumbs.activeThreadCount() == 0
+
+
+def open_and_index(qtbot, window: MainWindow, case: Path) -> None:
+    with qtbot.waitSignal(window.overview_shown, timeout=60000):
+        window.open_case(case)
+    if window.session.indexing:
+        with qtbot.waitSignal(window.session.index_finished, timeout=120000) as blocker:
+            pass
+        assert blocker.args[0] is not None
+        qtbot.waitSignal(window.overview_shown, timeout=30000).wait()
+
+
+def drop(window: MainWindow, mime: QMimeData) -> None:
+    zone = window.query_pane.drop_zone
+    event = QDropEvent(
+        QPoint(10, 10).toPointF(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    zone.dropEvent(event)
+
+
+def test_index_then_query_by_dropped_url_and_raw_image(
+    qtbot, make_window, fixture_case: Path
+) -> None:
+    before = manifest(fixture_case)
+    window = make_window()
+    open_and_index(qtbot, window, fixture_case)
+    assert window.overview.images == N_IMAGES
+    assert window.browser.folders.topLevelItem(0).text(1) == str(N_IMAGES)
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(fixture_case / "scene0_a.jpg"))])
+    with qtbot.waitSignal(window.results_shown, timeout=60000) as shown:
+        drop(window, mime)
+    assert shown.args[0] == N_IMAGES  # k=50 > images: every image comes back
+    first = window.model.record(0)
+    assert first.path == "scene0_a.jpg" and first.score == pytest.approx(1.0, abs=1e-3)
+    assert window.model.record(1).path == "scene0_b.png"
+    assert window.query_pane.sha256.text() == first.sha256
+    qtbot.waitUntil(lambda: window.model.loaded_count() >= 6, timeout=20000)
+    qtbot.waitUntil(window.detail.preview.has_picture, timeout=20000)
+
+    raw = QMimeData()
+    raw.setImageData(QImage(str(fixture_case / "scene4_a.jpg")))
+    with qtbot.waitSignal(window.results_shown, timeout=60000):
+        drop(window, raw)
+    assert window.model.record(0).path == "scene4_a.jpg"
+    assert window.query_path is not None and not window.query_path.is_relative_to(fixture_case)
+    assert manifest(fixture_case) == before
+
+
+def test_review_marks_persist_across_a_restart(qtbot, make_window, fixture_case: Path) -> None:
+    window = make_window()
+    open_and_index(qtbot, window, fixture_case)
+    with qtbot.waitSignal(window.results_shown, timeout=60000):
+        window.run_query(fixture_case / "scene1_a.jpg")
+    view = window.view
+    view.setFocus()
+    view.setCurrentIndex(window.proxy.index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    included = window.model.record(0)
+    view.setCurrentIndex(window.proxy.index(1, 0))
+    qtbot.keyClick(view, Qt.Key.Key_X)
+    rejected = window.model.record(1)
+    assert window.proxy.rowCount() == N_IMAGES - 1  # not relevant is hidden
+    window.close()
+
+    again = make_window()
+    open_and_index(qtbot, again, fixture_case)
+    with qtbot.waitSignal(again.results_shown, timeout=60000):
+        again.run_query(fixture_case / "scene1_a.jpg")
+    marks = {
+        again.model.record(r).path: again.model.data(again.model.index(r), MarkRole)
+        for r in range(again.model.rowCount())
+    }
+    assert marks[included.path] == MARK_INCLUDE
+    assert marks[rejected.path] == MARK_NOT_RELEVANT
+    assert again.proxy.rowCount() == N_IMAGES - 1
+    again.show_hidden.setChecked(True)
+    assert again.proxy.rowCount() == N_IMAGES
+
+
+def test_a_new_query_replaces_the_one_in_flight(qtbot, make_window, fixture_case: Path) -> None:
+    window = make_window()
+    open_and_index(qtbot, window, fixture_case)
+    landed = []
+    window.results_shown.connect(lambda _n: landed.append(window.model.record(0).path))
+    window.run_query(fixture_case / "scene2_a.jpg")
+    window.run_query(fixture_case / "scene5_a.jpg")
+    qtbot.waitUntil(lambda: bool(landed), timeout=60000)
+    qtbot.wait(1500)  # a stale result would land now
+    assert landed == ["scene5_a.jpg"]
+
+
+def test_unreadable_query_shows_a_message_not_a_traceback(
+    qtbot, make_window, fixture_case: Path, monkeypatch
+) -> None:
+    shown = []
+    monkeypatch.setattr(
+        "imgsim_desktop.ui.mainwindow.QMessageBox.warning",
+        lambda _parent, title, text: shown.append((title, text)),
+    )
+    window = make_window()
+    open_and_index(qtbot, window, fixture_case)
+    window.run_query(fixture_case / "notes.txt")
+    qtbot.waitUntil(lambda: bool(shown), timeout=60000)
+    assert shown[0][0] == "Search failed" and "notes.txt" in shown[0][1]
