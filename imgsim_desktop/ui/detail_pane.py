@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool, QUrl
+from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -89,7 +90,13 @@ def _human_size(size: int) -> str:
 
 
 class DetailPane(QWidget):
-    """Preview and facts of one result; "Compare" shows the query beside it."""
+    """Preview and facts of one result; "Compare" shows the query beside it.
+
+    Signals:
+        note_edited: (ResultRecord, str) the examiner changed the note on the shown file.
+    """
+
+    note_edited = Signal(object, str)  # record, note text
 
     def __init__(self, pool: QThreadPool, parent=None) -> None:
         super().__init__(parent)
@@ -125,6 +132,13 @@ class DetailPane(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts[name] = label
             form.addRow(f"{name}:", label)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(
+            "Examiner's note on this file (saved with the case, printed in reports)"
+        )
+        self.note.setEnabled(False)
+        self.note.editingFinished.connect(self._on_note)
+        form.addRow("Note:", self.note)
         previews = QHBoxLayout()
         previews.addWidget(self.query_preview, 1)
         previews.addWidget(self.preview, 1)
@@ -142,9 +156,13 @@ class DetailPane(QWidget):
         if self.compare.isChecked():
             self._load(path, self.query_preview)
 
-    def show_record(self, record: ResultRecord | None, facts: dict[str, str] | None = None) -> None:
+    def show_record(
+        self, record: ResultRecord | None, facts: dict[str, str] | None = None, note: str = ""
+    ) -> None:
         self._record = record
         self.show_in_folder.setEnabled(record is not None)
+        self.note.setEnabled(record is not None)
+        self.note.setText(note)
         if record is None:
             self.preview.set_pixmap(None)
             for label in self.facts.values():
@@ -186,6 +204,11 @@ class DetailPane(QWidget):
             self.facts["SHA-256"].setText(
                 f"{record.sha256}\n(now {evidence.sha256}: file changed since indexing)"
             )
+
+    def _on_note(self) -> None:
+        if self._record is not None and self.note.isModified():
+            self.note.setModified(False)
+            self.note_edited.emit(self._record, self.note.text())
 
     def set_facts(self, facts: dict[str, str]) -> None:
         for name, value in facts.items():

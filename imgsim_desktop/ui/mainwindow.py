@@ -30,9 +30,16 @@ from imgsim_desktop.core.errors import ImgsimError
 from imgsim_desktop.core.search import QueryResult
 from imgsim_desktop.ui.case_browser import CaseBrowser
 from imgsim_desktop.ui.detail_pane import DetailPane
+from imgsim_desktop.ui.export_dialog import ExportDialog
 from imgsim_desktop.ui.index_panel import IndexPanel
 from imgsim_desktop.ui.query_pane import QueryPane
-from imgsim_desktop.ui.results.model import MarkRole, RecordRole, ResultsFilter, ResultsModel
+from imgsim_desktop.ui.results.model import (
+    MARK_INCLUDE,
+    MarkRole,
+    RecordRole,
+    ResultsFilter,
+    ResultsModel,
+)
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
 from imgsim_desktop.ui.results.view import ResultsView
 from imgsim_desktop.ui.session import CaseOverview, CaseSession
@@ -56,6 +63,7 @@ class MainWindow(QMainWindow):
         self.session: CaseSession | None = None
         self.overview = CaseOverview()
         self.query_path: Path | None = None
+        self.last_result: QueryResult | None = None
         self.thumbnails = ThumbnailProvider(self.pools.thumbs)
         self.model = ResultsModel(self.thumbnails, self)
         self.proxy = ResultsFilter(self)
@@ -100,16 +108,23 @@ class MainWindow(QMainWindow):
         open_case.triggered.connect(self.browser._choose)
         open_image = QAction("Open image…", self)
         open_image.triggered.connect(self.query_pane._open_image)
+        self.export_action = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.export_action.setToolTip(
+            "Write the marked matches (or the top results) to an HTML/PDF/CSV/JSON report"
+        )
+        self.export_action.setEnabled(False)
+        self.export_action.triggered.connect(self.export_report)
         about = QAction("About", self)
         about.triggered.connect(self.show_about)
         quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu = self.menuBar().addMenu("&File")
-        for action in (open_case, open_image, quit_action):
+        for action in (open_case, open_image, self.export_action, quit_action):
             file_menu.addAction(action)
         self.menuBar().addMenu("&Help").addAction(about)
         toolbar.addAction(open_case)
         toolbar.addAction(open_image)
+        toolbar.addAction(self.export_action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Thumbnails "))
         self.zoom = QSlider(Qt.Orientation.Horizontal)
@@ -133,6 +148,7 @@ class MainWindow(QMainWindow):
         self.view.mark_requested.connect(self._toggle_mark)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
+        self.detail.note_edited.connect(self._save_note)
         self.index_panel.pause_toggled.connect(
             lambda paused: self.session and self.session.pause_indexing(paused)
         )
@@ -170,8 +186,9 @@ class MainWindow(QMainWindow):
         if summary is None:
             self.index_panel.label.setText("Indexing stopped; what was done is kept")
         else:
-            self.index_panel.bar.setMaximum(max(1, summary.indexed))
-            self.index_panel.bar.setValue(summary.indexed)
+            total = summary.indexed + summary.unchanged
+            self.index_panel.bar.setMaximum(max(1, total))
+            self.index_panel.bar.setValue(total)
             self.index_panel.label.setText(
                 f"Index up to date: {summary.indexed} new, {summary.unchanged} unchanged, "
                 f"{summary.removed} removed, {len(summary.failed)} unreadable ({summary.seconds:.1f} s)"
@@ -212,6 +229,8 @@ class MainWindow(QMainWindow):
             self.run_query(self.query_path)
 
     def _on_query_result(self, result: QueryResult) -> None:
+        self.last_result = result
+        self.export_action.setEnabled(True)
         self.query_pane.show_result(result)
         self.model.set_results(result.results)
         if self.proxy.rowCount():
@@ -220,7 +239,19 @@ class MainWindow(QMainWindow):
 
     # --- review ---------------------------------------------------------------------------
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.detail.show_record(current.data(RecordRole) if current.isValid() else None)
+        record = current.data(RecordRole) if current.isValid() else None
+        note = self.session.note(record.path, record.sha256) if record and self.session else ""
+        self.detail.show_record(record, note=note)
+
+    def _save_note(self, record, note: str) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.set_note(record.path, record.sha256, note)
+        except ImgsimError as exc:
+            self.show_error("Cannot save the note", exc)
+            return
+        self.statusBar().showMessage(f"Note saved for {record.path}", 5000)
 
     def _toggle_mark(self, proxy_row: int, mark: str) -> None:
         if self.session is None:
@@ -234,6 +265,35 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot save the mark", exc)
             return
         self.model.set_mark(source.row(), new)
+
+    def export_report(self) -> None:
+        if self.session is None or self.last_result is None:
+            return
+        marked = sum(
+            self.model.data(self.model.index(r), MarkRole) == MARK_INCLUDE
+            for r in range(self.model.rowCount())
+        )
+        dialog = ExportDialog(f"report-{self.last_result.query_sha256[:12]}.html", marked, self)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        worker = self.session.export(
+            self.last_result, choice.options, choice.path, choice.overwrite
+        )
+        worker.signals.result.connect(self._on_exported)
+        self.statusBar().showMessage(f"Writing {choice.path}…")
+
+    def _on_exported(self, written) -> None:
+        self.statusBar().showMessage(f"Report written: {written.path}", 15000)
+        QMessageBox.information(
+            self,
+            "Report written",
+            (
+                f"{written.path}\n\nSHA-256: {written.sha256}\n(also in {written.sidecar.name})\n"
+                f"{written.matches} matches"
+                + (f", {written.changed} changed since indexing" if written.changed else "")
+            ),
+        )
 
     # --- dialogs, settings ----------------------------------------------------------------
     def show_error(self, title: str, exc: object) -> None:
@@ -264,7 +324,7 @@ class MainWindow(QMainWindow):
 
     def _remember_recent(self, path: str) -> None:
         settings = QSettings()
-        recent = [p for p in (settings.value("recentCases", []) or []) if p != path]
+        recent = [p for p in settings.value("recentCases", [], type=list) if p != path]
         recent = [path, *recent][:MAX_RECENT]
         settings.setValue("recentCases", recent)
         self.browser.set_recent(recent)
@@ -280,7 +340,7 @@ class MainWindow(QMainWindow):
         for key, splitter in (("splitter", self.splitter), ("rightSplitter", self.right)):
             if (value := settings.value(key)) is not None:
                 splitter.restoreState(value)
-        self.browser.set_recent(list(settings.value("recentCases", []) or []))
+        self.browser.set_recent(settings.value("recentCases", [], type=list))
         if (tile := settings.value("tileSize")) is not None:
             self.view.set_tile_size(int(tile))
 

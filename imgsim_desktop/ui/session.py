@@ -28,6 +28,7 @@ from imgsim_desktop.core import Cancelled, open_case
 from imgsim_desktop.core.catalog import STATUS_INDEXED
 from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.errors import ImgsimError
+from imgsim_desktop.core.report.export import export_report
 from imgsim_desktop.ui.workers import Pools, Worker
 
 
@@ -96,6 +97,15 @@ class CaseSession(QObject):
         if sha256 is None:
             raise ImgsimError(f"{path} has no hash in the catalogue; it cannot be marked")
         self.case.set_mark(path, sha256, mark)
+
+    def note(self, path: str, sha256: str | None) -> str:
+        mark = self.case.mark_for(path, sha256)
+        return (mark.note or "") if mark else ""
+
+    def set_note(self, path: str, sha256: str | None, note: str) -> None:
+        if sha256 is None:
+            raise ImgsimError(f"{path} has no hash in the catalogue; it cannot carry a note")
+        self.case.set_note(path, sha256, note or None)
 
     def close(self) -> None:
         for worker in (self.index_worker, self.query_worker):
@@ -169,6 +179,20 @@ class CaseSession(QObject):
         self.query_worker = worker
         self.query_started.emit(str(image))
         self.pools.start(worker)
+
+    # --- export ---------------------------------------------------------------------------
+    def export(self, result, options, out: Path, overwrite: bool) -> Worker:
+        """Write a report of ``result`` on a pool thread; the worker's result is the written report."""
+        root = self.root
+
+        def task(_progress, _cancel):
+            with open_case(root, log_open=False) as case:
+                return export_report(case, result, options, out, force=overwrite)
+
+        worker = Worker(task)
+        worker.signals.error.connect(lambda exc: self.error.emit("Export failed", exc))
+        self.pools.start(worker)
+        return worker
 
     def _deliver(self, worker: Worker, result) -> None:
         if worker is self.query_worker:

@@ -110,6 +110,10 @@ def test_review_marks_persist_across_a_restart(qtbot, make_window, fixture_case:
     window.close()
 
     again = make_window()
+    recent = again.browser.recent  # remembered across the restart, a single case stays one entry
+    assert recent.count() == 1 and recent.item(0).data(Qt.ItemDataRole.UserRole) == str(
+        fixture_case
+    )
     open_and_index(qtbot, again, fixture_case)
     with qtbot.waitSignal(again.results_shown, timeout=60000):
         again.run_query(fixture_case / "scene1_a.jpg")
@@ -149,3 +153,48 @@ def test_unreadable_query_shows_a_message_not_a_traceback(
     window.run_query(fixture_case / "notes.txt")
     qtbot.waitUntil(lambda: bool(shown), timeout=60000)
     assert shown[0][0] == "Search failed" and "notes.txt" in shown[0][1]
+
+
+def test_export_dialog_writes_a_report_with_its_hash(
+    qtbot, make_window, fixture_case: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import hashlib
+
+    from imgsim_desktop.ui.export_dialog import ExportDialog
+
+    window = make_window()
+    open_and_index(qtbot, window, fixture_case)
+    with qtbot.waitSignal(window.results_shown, timeout=60000):
+        window.run_query(fixture_case / "scene2_a.jpg")
+    window.view.setFocus()
+    window.view.setCurrentIndex(window.proxy.index(1, 0))
+    qtbot.keyClick(window.view, Qt.Key.Key_Space)
+    window.detail.note.setText("same garden, other day")
+    window.detail.note.setModified(True)
+    window.detail.note.editingFinished.emit()
+    out = tmp_path / "reports" / "r.html"
+    out.parent.mkdir()
+
+    def accept(dialog: ExportDialog) -> int:
+        dialog.path.setText(str(out))
+        dialog.examiner.setText("Test Examiner")
+        dialog.case_number.setText("C-42")
+        assert dialog.marked_only.isChecked()  # one match is marked: default to it
+        return ExportDialog.DialogCode.Accepted
+
+    written = []
+    monkeypatch.setattr(ExportDialog, "exec", accept)
+    monkeypatch.setattr(
+        "imgsim_desktop.ui.mainwindow.QMessageBox.information",
+        lambda _parent, _title, text: written.append(text),
+    )
+    window.export_report()
+    qtbot.waitUntil(lambda: bool(written), timeout=60000)
+    html = out.read_text(encoding="utf-8")
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert digest in (out.parent / "r.html.sha256").read_text() and digest in written[0]
+    assert "Test Examiner" in html and "C-42" in html and "same garden, other day" in html
+    marked = window.model.record(1)
+    assert marked.sha256 in html
+    audit = (window.session.case.data_dir / "audit.jsonl").read_text()
+    assert '"export"' in audit and digest in audit

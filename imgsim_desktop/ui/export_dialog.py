@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The Export dialog: format, output file, examiner, case number, notes, marked-only.
+
+It only gathers choices; the report is written by the core
+(:func:`imgsim_desktop.core.report.export.export_report`) on a worker thread. The examiner's name
+and the last folder are remembered (QSettings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
+
+from imgsim_desktop.core.report.model import ReportOptions
+
+FORMATS = {
+    "HTML (self-contained page)": ".html",
+    "PDF": ".pdf",
+    "CSV (spreadsheet)": ".csv",
+    "JSON (machine-readable)": ".json",
+}
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """What the examiner chose in the dialog."""
+
+    path: Path
+    options: ReportOptions
+    overwrite: bool
+
+
+class ExportDialog(QDialog):
+    """Collects the export settings; ``choice()`` returns them after ``exec()`` accepted."""
+
+    def __init__(self, default_name: str, marked: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export report")
+        settings = QSettings()
+        self.format = QComboBox()
+        self.format.addItems(list(FORMATS))
+        self.path = QLineEdit(
+            str(Path(str(settings.value("exportFolder", str(Path.home())))) / default_name)
+        )
+        self.path.setToolTip("The report file; it may not be inside the case folder")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.examiner = QLineEdit(str(settings.value("examiner", "")))
+        self.case_number = QLineEdit()
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText("Printed in the report's header")
+        self.notes.setMaximumHeight(80)
+        self.marked_only = QCheckBox(f"Only the matches marked for the report ({marked})")
+        self.marked_only.setChecked(marked > 0)
+        self.overwrite = QCheckBox("Overwrite an existing report of that name")
+        self.format.currentTextChanged.connect(self._sync_suffix)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        form = QFormLayout(self)
+        form.addRow("Format:", self.format)
+        form.addRow("File:", row)
+        form.addRow("Examiner:", self.examiner)
+        form.addRow("Case number:", self.case_number)
+        form.addRow("Notes:", self.notes)
+        form.addRow("", self.marked_only)
+        form.addRow("", self.overwrite)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self._sync_suffix()
+
+    def _sync_suffix(self) -> None:
+        path = Path(self.path.text())
+        self.path.setText(str(path.with_suffix(FORMATS[self.format.currentText()])))
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save report as", self.path.text())
+        if name:
+            self.path.setText(name)
+            suffix = Path(name).suffix.lower()
+            for label, ext in FORMATS.items():
+                if ext == suffix:
+                    self.format.setCurrentText(label)
+
+    def choice(self) -> ExportChoice:
+        path = Path(self.path.text()).expanduser()
+        settings = QSettings()
+        settings.setValue("examiner", self.examiner.text())
+        settings.setValue("exportFolder", str(path.parent))
+        options = ReportOptions(
+            examiner=self.examiner.text().strip(),
+            case_number=self.case_number.text().strip(),
+            notes=self.notes.toPlainText().strip(),
+            marked_only=self.marked_only.isChecked(),
+        )
+        return ExportChoice(path, options, self.overwrite.isChecked())
