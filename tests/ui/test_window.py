@@ -198,3 +198,36 @@ def test_export_dialog_writes_a_report_with_its_hash(
     assert marked.sha256 in html
     audit = (window.session.case.data_dir / "audit.jsonl").read_text()
     assert '"export"' in audit and digest in audit
+
+
+@pytest.mark.shared_data
+def test_real_photos_query_by_drop_and_by_a_result_dragged_back(
+    qtbot, make_window, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.conftest import make_readonly_copy, make_writable, shared_data
+
+    source = tmp_path / "src"
+    source.mkdir()
+    for image in sorted((shared_data("holidays_805") / "images").glob("10*.jpg"))[:40]:
+        shutil.copy(image, source / image.name)
+    case = make_readonly_copy(source, tmp_path / "case")
+    try:
+        window = make_window()
+        open_and_index(qtbot, window, case)
+        assert window.overview.images == 40
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(case / "100000.jpg"))])
+        with qtbot.waitSignal(window.results_shown, timeout=60000):
+            drop(window, mime)
+        top = [window.model.record(r).path for r in range(3)]
+        assert top[0] == "100000.jpg" and "100001.jpg" in top  # the same scene, another photo
+        qtbot.waitUntil(lambda: window.model.loaded_count() >= 6, timeout=30000)
+        dragged = window.model.mimeData([window.model.index(1)])  # a result dragged back
+        with qtbot.waitSignal(window.results_shown, timeout=60000):
+            drop(window, dragged)
+        assert window.model.record(0).path == top[1]
+        assert window.query_path == case / top[1]
+    finally:
+        make_writable(case)
