@@ -37,12 +37,16 @@ MAX_DELETED_SHARE = 0.25
 
 @dataclass(frozen=True)
 class IndexParams:
-    """HNSW construction and search parameters (recorded in every index's metadata)."""
+    """HNSW construction and search parameters (recorded in every index's metadata).
+
+    Chosen with ``bench/scale.py``: a million 256-d vectors fit in about 1.3 GB with recall@10
+    of 0.98 or more against exact search (M 16 / ef 128 gave 0.94).
+    """
 
     space: str = "cosine"
-    m: int = 16
+    m: int = 24
     ef_construction: int = 200
-    ef_search: int = 128
+    ef_search: int = 400
 
 
 @dataclass(frozen=True)
