@@ -15,7 +15,7 @@ times) with a decaying spectrum, at the index dimension the embedder stores. Que
 copies of stored vectors (a near-duplicate, the investigator's usual question) and fresh samples.
 
     python bench/scale.py [--n 200000] [--queries 500] [--dim D] [--out bench/results/scale.json]
-    python bench/scale.py --n 1000000          # the documented run (about an hour on 2 cores)
+    python bench/scale.py --n 1000000          # the documented run (about 20 min on 2 cores)
 """
 
 from __future__ import annotations
