@@ -177,3 +177,18 @@ def test_query_by_an_image_whose_name_is_not_utf8(tmp_path: Path) -> None:
         assert result.results[0].score == pytest.approx(1.0, abs=1e-4)
     line = json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
     assert json.loads(line)["query"]["path"].endswith("caf\\xe9_latin1.jpg")
+
+
+def test_a_case_folder_whose_name_is_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_dir = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"case_\xff")))
+    build_bad_corpus(case_dir)
+    (case_dir / "no_permission.jpg").unlink()
+    with open_case(case_dir, embedder=FakeEmbedder(), head=fake_head()) as case:
+        summary = case.index()
+    capsys.readouterr()
+    cli._emit(summary.to_json())
+    line = capsys.readouterr().out
+    assert "case_\\udcff" in line  # printable, and read back as the same name
+    assert json.loads(line)["case"] == str(case_dir)
