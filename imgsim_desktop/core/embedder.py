@@ -13,7 +13,6 @@ files) stays fast.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import defaultdict
@@ -27,6 +26,7 @@ import numpy as np
 
 from imgsim_desktop.core.descriptor import bundled_projection
 from imgsim_desktop.core.errors import ModelError
+from imgsim_desktop.core.imagefile import sha256_file
 
 if TYPE_CHECKING:
     import torch
@@ -93,11 +93,7 @@ def weights_path() -> Path:
 @cache
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a (model) file; cached per process."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def worker_count() -> int:

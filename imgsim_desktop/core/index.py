@@ -16,7 +16,6 @@ query running beside an indexer never sees a torn state. A save that fails (disk
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -28,6 +27,7 @@ import numpy as np
 from imgsim_desktop.core.catalog import Catalog
 from imgsim_desktop.core.embedder import worker_count
 from imgsim_desktop.core.errors import StorageError
+from imgsim_desktop.core.imagefile import sha256_file
 from imgsim_desktop.core.locking import INDEX_LOCK, FileLock, files_lock
 
 INDEX_FORMAT = 1
@@ -56,14 +56,6 @@ class Hit:
     id: int
     score: float
     scene: str
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -120,8 +112,8 @@ class SceneIndex:
     def _load(self, meta: dict) -> bool:
         try:
             if (
-                _sha256(self.graph_path) != meta["graph_sha256"]
-                or _sha256(self.ids_path) != meta["ids_sha256"]
+                sha256_file(self.graph_path) != meta["graph_sha256"]
+                or sha256_file(self.ids_path) != meta["ids_sha256"]
             ):
                 return False
             ids = np.load(self.ids_path, allow_pickle=False)
@@ -182,8 +174,8 @@ class SceneIndex:
                 "count": len(self.ids),
                 "elements": self.index.get_current_count(),
                 "deleted": self.deleted,
-                "graph_sha256": _sha256(tmp_graph),
-                "ids_sha256": _sha256(tmp_ids),
+                "graph_sha256": sha256_file(tmp_graph),
+                "ids_sha256": sha256_file(tmp_ids),
             }
             tmp_meta.write_text(json.dumps(meta, indent=1))
             for tmp in (tmp_graph, tmp_ids, tmp_meta):

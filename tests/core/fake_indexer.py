@@ -15,7 +15,7 @@ from tests.core.fakes import FakeEmbedder, fake_head
 
 class SlowFakeEmbedder(FakeEmbedder):
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
-        time.sleep(0.04 * len(images))
+        time.sleep(0.1 * len(images))  # slow enough that no run finishes before its kill
         return super().embed(images)
 
 

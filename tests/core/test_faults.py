@@ -18,6 +18,7 @@ import pytest
 
 from imgsim_desktop.core import CaseLockedError, CatalogError, StorageError, open_case
 from imgsim_desktop.core import index as index_module
+from imgsim_desktop.core.imagefile import sha256_file
 from imgsim_desktop.core.locking import INDEX_LOCK, indexing_lock
 from tests.conftest import FIXTURES, ROOT
 from tests.core.fakes import FakeEmbedder, fake_head
@@ -63,7 +64,7 @@ def _foreign_ids(path: Path) -> None:
         np.save(handle, ids)
     meta_path = path.with_name(path.name.replace(".ids.npy", ".json"))
     meta = json.loads(meta_path.read_text())
-    meta["ids_sha256"] = index_module._sha256(path)
+    meta["ids_sha256"] = sha256_file(path)
     meta_path.write_text(json.dumps(meta))
 
 
