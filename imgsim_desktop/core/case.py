@@ -9,6 +9,7 @@ app's data folder (see :mod:`imgsim_desktop.core.paths`).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,10 @@ from imgsim_desktop.core.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.search import QueryResult, QuerySettings, run_query
 
 CATALOG_FILE = "catalog.sqlite"
+#: Cases whose query indexes stay loaded in one process (the GUI switches cases; the CLI has one).
+MAX_CACHED_CASES = 2
+_QUERY_INDEXES: dict[tuple[str, str], SceneIndexes] = {}
+_QUERY_INDEXES_LOCK = threading.Lock()
 
 
 class Case:
@@ -93,6 +98,18 @@ class Case:
         identity = self.embedder.identity
         return SceneIndexes(self.data_dir / "indexes", identity.key, identity.dim)
 
+    def _query_indexes(self) -> SceneIndexes:
+        """The indexes queries use, kept loaded in this process while the catalogue's generation
+        stays the same (loading and verifying them per query would cost seconds on a big case)."""
+        identity = self.embedder.identity
+        key = (str(self.data_dir), identity.key)
+        with _QUERY_INDEXES_LOCK:
+            indexes = _QUERY_INDEXES.pop(key, None) or self._indexes()
+            _QUERY_INDEXES[key] = indexes  # most recently used last
+            while len(_QUERY_INDEXES) > MAX_CACHED_CASES:
+                _QUERY_INDEXES.pop(next(iter(_QUERY_INDEXES)))
+        return indexes
+
     def index(
         self, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None
     ) -> IndexSummary:
@@ -141,13 +158,14 @@ class Case:
             raise NotIndexedError(
                 f"case {self.root} was indexed with another model ({stored}); re-index it"
             )
-        indexes = self._indexes()
-        indexes.sync_for_query(catalog, list(self.head.all_labels))
+        indexes = self._query_indexes()
         settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
         try:
-            result = run_query(
-                Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings
-            )
+            with indexes.lock:
+                indexes.sync_for_query(catalog, list(self.head.all_labels))
+                result = run_query(
+                    Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings
+                )
         except ImgsimError as exc:
             self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))
             raise

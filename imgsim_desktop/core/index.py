@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -233,6 +234,9 @@ class SceneIndexes:
         self.params = params or IndexParams()
         self._loaded: dict[str, SceneIndex] = {}
         self.storage_error: StorageError | None = None
+        #: Held by a query around sync + search (a process may share this object between threads).
+        self.lock = threading.Lock()
+        self._synced: tuple[int, tuple[str, ...], dict[str, int]] | None = None
 
     def _scene(self, scene: str) -> SceneIndex:
         return SceneIndex(self.folder, scene, self._embedder_key, self._dim, self.params)
@@ -256,10 +260,12 @@ class SceneIndexes:
         while another process indexes the case patches its indexes in memory). A save that fails
         keeps the index in memory and is recorded in :attr:`storage_error`.
         """
-        self.storage_error: StorageError | None = None
+        self.storage_error = None
         counts: dict[str, int] = {}
         with catalog.snapshot():
             generation = catalog.generation
+            if self._synced is not None and self._synced[:2] == (generation, tuple(scenes)):
+                return dict(self._synced[2])  # loaded at this generation: nothing to read
             for scene in scenes:
                 index = self._scene(scene)
                 want = catalog.scene_ids(scene)
@@ -285,6 +291,7 @@ class SceneIndexes:
                         continue
                 index.rebuild(want, catalog.vectors(want, self._dim))
                 self._save(index, generation, persist)
+            self._synced = (generation, tuple(scenes), dict(counts))
         return counts
 
     def sync_for_query(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
