@@ -164,7 +164,13 @@ class Case:
             with indexes.lock:
                 indexes.sync_for_query(catalog, list(self.head.all_labels))
                 result = run_query(
-                    Path(image_path), self.root, catalog, self.embedder, self.head, indexes, settings
+                    Path(image_path),
+                    self.root,
+                    catalog,
+                    self.embedder,
+                    self.head,
+                    indexes,
+                    settings,
                 )
         except ImgsimError as exc:
             self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))
