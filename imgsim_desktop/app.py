@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication(sys.argv[:1])
     configure_application(app)
-    window = MainWindow()
+    # Screenshot mode neither uses nor changes the user's layout and recent cases.
+    window = MainWindow(remember_settings=not args.screenshot)
     window.show()
     if args.screenshot:
         run = ScreenshotRun(

@@ -54,7 +54,9 @@ class MainWindow(QMainWindow):
     results_shown = Signal(int)  # number of result rows
     overview_shown = Signal()
 
-    def __init__(self, pools: Pools | None = None, embedder=None) -> None:
+    def __init__(
+        self, pools: Pools | None = None, embedder=None, remember_settings: bool = True
+    ) -> None:
         super().__init__()
         preload_libraries()  # before the window shows: imports on a worker would stall the GUI
         self.setWindowTitle("imgsim-desktop")
@@ -64,6 +66,8 @@ class MainWindow(QMainWindow):
         self.overview = CaseOverview()
         self.query_path: Path | None = None
         self.last_result: QueryResult | None = None
+        #: False in screenshot mode: the user's layout and recent cases are neither used nor changed.
+        self.remember_settings = remember_settings
         self.thumbnails = ThumbnailProvider(self.pools.thumbs)
         self.model = ResultsModel(self.thumbnails, self)
         self.proxy = ResultsFilter(self)
@@ -80,7 +84,10 @@ class MainWindow(QMainWindow):
         self._connect()
         self.status = QLabel("Open a case folder to begin")
         self.statusBar().addWidget(self.status, 1)
-        self._restore_settings()
+        if remember_settings:
+            self._restore_settings()
+        else:
+            self.resize(1440, 900)
 
     # --- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -323,6 +330,8 @@ class MainWindow(QMainWindow):
         )
 
     def _remember_recent(self, path: str) -> None:
+        if not self.remember_settings:
+            return
         settings = QSettings()
         recent = [p for p in settings.value("recentCases", [], type=list) if p != path]
         recent = [path, *recent][:MAX_RECENT]
@@ -345,12 +354,13 @@ class MainWindow(QMainWindow):
             self.view.set_tile_size(int(tile))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        settings = QSettings()
-        settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("windowState", self.saveState())
-        settings.setValue("splitter", self.splitter.saveState())
-        settings.setValue("rightSplitter", self.right.saveState())
-        settings.setValue("tileSize", self.view.delegate.tile_size)
+        if self.remember_settings:
+            settings = QSettings()
+            settings.setValue("geometry", self.saveGeometry())
+            settings.setValue("windowState", self.saveState())
+            settings.setValue("splitter", self.splitter.saveState())
+            settings.setValue("rightSplitter", self.right.saveState())
+            settings.setValue("tileSize", self.view.delegate.tile_size)
         if self.session is not None:
             self.session.close()
         self.pools.shutdown()

@@ -17,6 +17,7 @@ from imgsim_desktop.ui.mainwindow import MainWindow
 from imgsim_desktop.ui.results.model import LoadedRole, RecordRole
 
 POLL_MS = 100
+SCREENSHOT_SIZE = (1440, 900)
 
 
 class ScreenshotRun(QObject):
@@ -37,6 +38,7 @@ class ScreenshotRun(QObject):
         self._deadline.start(int(timeout_s * 1000))
 
     def start(self) -> None:
+        self.window.resize(SCREENSHOT_SIZE[0], SCREENSHOT_SIZE[1])
         self.window.open_case(self.case)
         if self.window.session is None:
             self._finish(1, "the case could not be opened")

@@ -69,7 +69,13 @@ def _assert_busy(png: Path) -> None:
 
 @pytest.mark.model
 def test_screenshot_mode_offscreen(tmp_path: Path, imgsim_home: Path) -> None:
-    _assert_busy(_screenshot(tmp_path, imgsim_home, "offscreen", []))
+    settings = imgsim_home / "settings" / "imgsim-desktop" / "imgsim-desktop.ini"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("[General]\ntileSize=64\n")  # a user's own layout: neither used nor changed
+    shot = _screenshot(tmp_path, imgsim_home, "offscreen", [])
+    _assert_busy(shot)
+    assert Image.open(shot).size == (1440, 900)
+    assert settings.read_text() == "[General]\ntileSize=64\n"
 
 
 @pytest.mark.model
