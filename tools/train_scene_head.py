@@ -20,8 +20,10 @@ import numpy as np
 import torch
 
 from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
-from imgsim_desktop.core.imagefile import load_for_embedding
 from imgsim_desktop.core.scenes import OTHER, SceneHead
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_descriptor import embed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "imgsim_desktop" / "resources"
@@ -31,17 +33,7 @@ OTHER_THRESHOLD = 0.25
 
 def embed_split(folder: Path, embedder: EfficientNetLiteEmbedder) -> tuple[np.ndarray, list[str]]:
     paths = sorted(folder.glob("*/*.jpg"))
-    labels = [p.parent.name for p in paths]
-    vectors = []
-    for start in range(0, len(paths), 64):
-        pixels = [
-            load_for_embedding(p, embedder.identity.shorter_side).pixels
-            for p in paths[start : start + 64]
-        ]
-        vectors.append(embedder.embed(pixels))
-        print(f"\r{folder.name}: {start + len(pixels)}/{len(paths)}", end="", file=sys.stderr)
-    print(file=sys.stderr)
-    return np.concatenate(vectors), labels
+    return embed(paths, embedder), [p.parent.name for p in paths]
 
 
 def fit(x: np.ndarray, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
