@@ -177,26 +177,39 @@ def check_pixels(width: int, height: int) -> None:
         )
 
 
-def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarray]:
-    """Decode image bytes: (oriented width, oriented height, resized RGB array)."""
+def open_image(data: bytes) -> Image.Image:
+    """Open image bytes lazily (only the header is read), registering the HEIF/AVIF opener when
+    the bytes need it. Pillow's own bomb warning is silenced: :func:`check_pixels` is the limit."""
     kind = sniff_format(data[:SNIFF_BYTES])
     if kind in _HEIF_FORMATS or kind == "avif":
         _ensure_opener(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(io.BytesIO(data))
+
+
+def open_upright(data: bytes, draft_side: int) -> tuple[int, int, Image.Image]:
+    """Decode image bytes upright and in RGB: (full width, full height, image).
+
+    The size is that of the whole image after EXIF orientation. Images over :data:`MAX_PIXELS`
+    are refused before any pixel is decoded; JPEGs are decoded with draft mode at the smallest
+    scale that keeps both sides at least ``draft_side``. Every decoding failure is an
+    :class:`UnreadableImageError`. The model's input, thumbnails and report pictures all come
+    from here, so they agree on orientation, transparency and format support.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = open_image(data)
             width, height = image.size
             check_pixels(width, height)
             if image.format in ("JPEG", "MPO"):
-                image.draft("RGB", (shorter_side, shorter_side))
+                image.draft("RGB", (draft_side, draft_side))
             image = ImageOps.exif_transpose(image)
             # Some plugins (TIFF) report the oriented size already: follow the decoded shape.
             if (image.width > image.height) != (width > height) and image.width != image.height:
                 width, height = height, width
-            image = _to_rgb(image)
-            image = image.resize(target_size(*image.size, shorter_side), Image.Resampling.BICUBIC)
-            return width, height, np.asarray(image, dtype=np.uint8)
+            return width, height, _to_rgb(image)
     except UnreadableImageError:
         raise
     except Image.DecompressionBombError as exc:
@@ -207,6 +220,13 @@ def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarr
         raise UnreadableImageError(f"not a decodable image: {exc}") from exc
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError, TypeError) as exc:
         raise UnreadableImageError(f"corrupt image: {exc}") from exc
+
+
+def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarray]:
+    """Decode image bytes: (oriented width, oriented height, resized RGB array)."""
+    width, height, image = open_upright(data, shorter_side)
+    image = image.resize(target_size(*image.size, shorter_side), Image.Resampling.BICUBIC)
+    return width, height, np.asarray(image, dtype=np.uint8)
 
 
 def load_for_embedding(path: Path, shorter_side: int) -> LoadedImage:

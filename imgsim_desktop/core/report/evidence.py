@@ -12,22 +12,21 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-#: Images larger than this (pixels) get hashes and EXIF but no thumbnail.
-MAX_THUMB_SOURCE_PIXELS = 250_000_000
+from imgsim_desktop.core.imagefile import open_image, open_upright
+
 THUMB_QUALITY = 80
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATE_ORIGINAL, _DATE_DIGITIZED, _DATE = 0x9003, 0x9004, 0x0132
 _OFFSET_ORIGINAL = 0x9011
-_MAKE, _MODEL, _ORIENTATION = 0x010F, 0x0110, 0x0112
+_MAKE, _MODEL = 0x010F, 0x0110
 
 
 @dataclass(frozen=True)
@@ -102,25 +101,15 @@ def examine_file(path: Path, thumb_side: int) -> FileEvidence:
 
 
 def _decode(data: bytes, thumb_side: int) -> dict[str, Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-        exif = image.getexif()
-        facts: dict[str, Any] = {"image_format": image.format, **_exif_facts(exif)}
-        if exif.get(_ORIENTATION, 1) in (5, 6, 7, 8):
-            width, height = height, width
-        facts["width"], facts["height"] = width, height
-        if width * height > MAX_THUMB_SOURCE_PIXELS:
-            return facts
-        if image.format == "JPEG":
-            image.draft("RGB", (thumb_side, thumb_side))
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        image.thumbnail((thumb_side, thumb_side), Image.Resampling.BICUBIC)
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=THUMB_QUALITY)
-        facts["thumbnail_jpeg"] = out.getvalue()
-        return facts
+    header = open_image(data)  # the header only: format, and EXIF as stored
+    facts: dict[str, Any] = {"image_format": header.format, **_exif_facts(header.getexif())}
+    width, height, image = open_upright(data, thumb_side)
+    facts["width"], facts["height"] = width, height
+    image.thumbnail((thumb_side, thumb_side), Image.Resampling.BICUBIC)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=THUMB_QUALITY)
+    facts["thumbnail_jpeg"] = out.getvalue()
+    return facts
 
 
 def _text(value: Any) -> str | None:
