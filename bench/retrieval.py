@@ -73,8 +73,8 @@ def main() -> int:
         return 1
     os.environ["IMGSIM_HOME"] = str(args.home or tempfile.mkdtemp(prefix="imgsim-bench-"))
     from imgsim_desktop.core import open_case
-    from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
-    from imgsim_desktop.core.scenes import bundled_head
+    from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+    from imgsim_desktop.core.model.scenes import bundled_head
 
     truth = json.loads((holidays / "groundtruth.json").read_text())
     embedder = MemoEmbedder(EfficientNetLiteEmbedder())

@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from imgsim_desktop.core.index import IndexParams, SceneIndex  # noqa: E402
+from imgsim_desktop.core.store.index import IndexParams, SceneIndex  # noqa: E402
 
 #: Share of the images per scene (15 scenes + other), roughly as on INRIA Holidays.
 SHARES = np.array([1, 14, 4, 1, 10, 5, 1, 1, 10, 1, 6, 7, 3, 2, 4, 24], dtype=np.float64)
@@ -188,7 +188,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
     args = parser.parse_args()
     if args.dim is None:
-        from imgsim_desktop.core.descriptor import INDEX_DIM
+        from imgsim_desktop.core.model.descriptor import INDEX_DIM
 
         args.dim = INDEX_DIM
     folder = args.work or Path(tempfile.mkdtemp(prefix="imgsim-scale-"))

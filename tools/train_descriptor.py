@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsim_desktop.core.descriptor import RESOURCE, fit_projection, save_projection
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
-from imgsim_desktop.core.imagefile import load_for_embedding
+from imgsim_desktop.core.evidence.imagefile import load_for_embedding
+from imgsim_desktop.core.model.descriptor import RESOURCE, fit_projection, save_projection
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "imgsim_desktop" / "resources"

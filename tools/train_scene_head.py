@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
-from imgsim_desktop.core.scenes import OTHER, SceneHead
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.model.scenes import OTHER, SceneHead
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_descriptor import embed

@@ -21,9 +21,9 @@ from imgsim_desktop.core.errors import (
     StorageError,
     UnreadableImageError,
 )
-from imgsim_desktop.core.indexing import IndexSummary
+from imgsim_desktop.core.pipeline.indexing import IndexSummary
+from imgsim_desktop.core.pipeline.search import QueryResult, ResultRecord
 from imgsim_desktop.core.progress import ProgressEvent
-from imgsim_desktop.core.search import QueryResult, ResultRecord
 
 __all__ = [
     "Cancelled",

@@ -14,18 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from imgsim_desktop import __version__
-from imgsim_desktop.core.audit import AUDIT_FILE, AuditLog, query_event
-from imgsim_desktop.core.casefolder import scan_case
-from imgsim_desktop.core.catalog import Catalog, FileRecord
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.errors import Cancelled, CaseNotFoundError, ImgsimError, NotIndexedError
-from imgsim_desktop.core.index import SceneIndexes
-from imgsim_desktop.core.indexing import EMBEDDER_META, IndexSummary, index_case
-from imgsim_desktop.core.marks import MARKS_FILE, Mark, MarkStore
+from imgsim_desktop.core.evidence.casefolder import scan_case
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
+from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
+from imgsim_desktop.core.pipeline.indexing import EMBEDDER_META, IndexSummary, index_case
+from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
-from imgsim_desktop.core.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
-from imgsim_desktop.core.search import QueryResult, QuerySettings, run_query
+from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog, query_event
+from imgsim_desktop.core.store.catalog import Catalog, FileRecord
+from imgsim_desktop.core.store.index import SceneIndexes
+from imgsim_desktop.core.store.marks import MARKS_FILE, Mark, MarkStore
 
 CATALOG_FILE = "catalog.sqlite"
 #: Cases whose query indexes stay loaded in one process (the GUI switches cases; the CLI has one).
@@ -113,7 +113,7 @@ class Case:
     def index(
         self, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None
     ) -> IndexSummary:
-        """Index new and changed files (see :func:`imgsim_desktop.core.indexing.index_case`)."""
+        """Index new and changed files (see :func:`imgsim_desktop.core.pipeline.indexing.index_case`)."""
         catalog = self._open_catalog(create=True)
         self.audit.append("index_started")
         try:

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imgsim_desktop.core.evidence.thumbs import make_thumbnail
+from imgsim_desktop.core.pipeline.search import ResultRecord
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
-from imgsim_desktop.core.search import ResultRecord
-from imgsim_desktop.core.thumbs import make_thumbnail
 from imgsim_desktop.ui.results.thumbnails import to_qimage
 from imgsim_desktop.ui.workers import Worker
 

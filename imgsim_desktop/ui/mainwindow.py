@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from imgsim_desktop import __version__
-from imgsim_desktop.core.embedder import preload_libraries
 from imgsim_desktop.core.errors import ImgsimError
-from imgsim_desktop.core.search import QueryResult
+from imgsim_desktop.core.model.embedder import preload_libraries
+from imgsim_desktop.core.pipeline.search import QueryResult
 from imgsim_desktop.ui.case_browser import CaseBrowser
 from imgsim_desktop.ui.detail_pane import DetailPane
 from imgsim_desktop.ui.export_dialog import ExportDialog
@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         identity = (self.session.embedder if self.session else None) or self._embedder
         if identity is None:
-            from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
+            from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
 
             identity = EfficientNetLiteEmbedder()
         ident = identity.identity

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from imgsim_desktop.core.paths import app_cache_dir
-from imgsim_desktop.core.search import QueryResult
+from imgsim_desktop.core.pipeline.search import QueryResult
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.gif *.bmp *.tif *.tiff *.webp *.heic *.heif *.avif);;All files (*)"
 

@@ -25,10 +25,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from imgsim_desktop.core import Cancelled, open_case
-from imgsim_desktop.core.catalog import STATUS_INDEXED
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.errors import ImgsimError
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.report.export import export_report
+from imgsim_desktop.core.store.catalog import STATUS_INDEXED
 from imgsim_desktop.ui.workers import Pools, Worker
 
 

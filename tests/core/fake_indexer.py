@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-from imgsim_desktop.core import indexing, open_case
+from imgsim_desktop.core import open_case
+from imgsim_desktop.core.pipeline import indexing
 from tests.core.fakes import FakeEmbedder, fake_head
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from imgsim_desktop.core.embedder import EmbedderIdentity
-from imgsim_desktop.core.scenes import SceneHead
+from imgsim_desktop.core.model.embedder import EmbedderIdentity
+from imgsim_desktop.core.model.scenes import SceneHead
 
 DIM = 48
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from imgsim_desktop.core import Cancelled, UnreadableImageError, open_case
-from imgsim_desktop.core.audit import GENESIS, AuditLog, line_hash, os_user
 from imgsim_desktop.core.errors import MarkError
 from imgsim_desktop.core.report import ReportOptions, export_report
+from imgsim_desktop.core.store.audit import GENESIS, AuditLog, line_hash, os_user
 from tests.core.fakes import FakeEmbedder, fake_head
 
 
@@ -60,7 +60,7 @@ def test_the_log_grows_by_the_expected_lines(fixture_case: Path, tmp_path: Path)
 def test_failed_query_and_cancelled_index_are_logged(
     fixture_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("imgsim_desktop.core.indexing.BATCH_SIZE", 4)
+    monkeypatch.setattr("imgsim_desktop.core.pipeline.indexing.BATCH_SIZE", 4)
     with _open(fixture_case) as case:
         with pytest.raises(Cancelled):
             case.index(cancel=lambda: True)

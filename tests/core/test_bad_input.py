@@ -14,8 +14,8 @@ import pytest
 
 from imgsim_desktop import cli
 from imgsim_desktop.core import UnreadableImageError, open_case
-from imgsim_desktop.core import imagefile as imagefile_module
-from imgsim_desktop.core.imagefile import load_for_embedding, read_bytes
+from imgsim_desktop.core.evidence import imagefile as imagefile_module
+from imgsim_desktop.core.evidence.imagefile import load_for_embedding, read_bytes
 from tests.conftest import ROOT, make_readonly_copy, make_writable, manifest
 from tests.core.badcorpus import NON_UTF8, bomb_png, build_bad_corpus
 from tests.core.fakes import FakeEmbedder, fake_head
@@ -90,7 +90,7 @@ def test_a_file_deleted_or_changed_while_indexing(
             path.write_bytes(good_png)  # replaced after the scan
         return real_load(path, shorter_side)
 
-    monkeypatch.setattr("imgsim_desktop.core.indexing.load_for_embedding", racing_load)
+    monkeypatch.setattr("imgsim_desktop.core.pipeline.indexing.load_for_embedding", racing_load)
     with open_case(case_dir, embedder=FakeEmbedder(), head=fake_head()) as case:
         summary = case.index()
         failed = {f["path"]: f["error"] for f in summary.failed}
@@ -130,7 +130,7 @@ def test_bomb_is_rejected_without_a_memory_spike(tmp_path: Path) -> None:
     bomb.write_bytes(bomb_png())
     code = (
         "import resource, sys\n"
-        "from imgsim_desktop.core.imagefile import load_for_embedding\n"
+        "from imgsim_desktop.core.evidence.imagefile import load_for_embedding\n"
         "from imgsim_desktop.core.errors import UnreadableImageError\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsim_desktop.core.descriptor import (
+from imgsim_desktop.core.model.descriptor import (
     INDEX_DIM,
     bundled_projection,
     fit_projection,

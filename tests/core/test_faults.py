@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from imgsim_desktop.core import CaseLockedError, CatalogError, StorageError, open_case
-from imgsim_desktop.core import index as index_module
-from imgsim_desktop.core.imagefile import sha256_file
-from imgsim_desktop.core.locking import INDEX_LOCK, indexing_lock
+from imgsim_desktop.core.evidence.imagefile import sha256_file
+from imgsim_desktop.core.store import index as index_module
+from imgsim_desktop.core.store.locking import INDEX_LOCK, indexing_lock
 from tests.conftest import FIXTURES, ROOT
 from tests.core.fakes import FakeEmbedder, fake_head
 
@@ -201,7 +201,7 @@ def test_second_indexer_waits_for_the_first_process(case_dir: Path) -> None:
                 sys.executable,
                 "-c",
                 "import sys, time; from pathlib import Path\n"
-                "from imgsim_desktop.core.locking import indexing_lock\n"
+                "from imgsim_desktop.core.store.locking import indexing_lock\n"
                 "with indexing_lock(Path(sys.argv[1])):\n"
                 "    print('locked', flush=True); time.sleep(1.5)\n",
                 str(folder),

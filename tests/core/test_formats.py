@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from imgsim_desktop.core.imagefile import decode_for_model, load_for_embedding, sniff_format
+from imgsim_desktop.core.evidence.imagefile import (
+    decode_for_model,
+    load_for_embedding,
+    sniff_format,
+)
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 SIDE = 24  # the model input's shorter side used here

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from imgsim_desktop.core.errors import UnreadableImageError
-from imgsim_desktop.core.imagefile import (
+from imgsim_desktop.core.evidence.imagefile import (
     MAX_ASPECT,
     decode_for_model,
     load_for_embedding,

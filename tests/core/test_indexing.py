@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from imgsim_desktop.core import Cancelled, NotIndexedError, open_case
-from imgsim_desktop.core.catalog import STATUS_INDEXED
+from imgsim_desktop.core.store.catalog import STATUS_INDEXED
 from tests.conftest import FIXTURES, make_readonly_copy, make_writable, manifest
 from tests.core.fakes import FakeEmbedder, fake_head
 
@@ -73,7 +73,7 @@ def test_new_changed_and_deleted_files_are_detected(tmp_path: Path) -> None:
 def test_cancelled_run_keeps_its_batches_and_the_next_run_resumes(
     fixture_case: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr("imgsim_desktop.core.indexing.BATCH_SIZE", 4)
+    monkeypatch.setattr("imgsim_desktop.core.pipeline.indexing.BATCH_SIZE", 4)
     embedder = FakeEmbedder()
     with _open(fixture_case, embedder) as case:
         with pytest.raises(Cancelled):

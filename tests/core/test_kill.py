@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from imgsim_desktop.core import open_case
-from imgsim_desktop.core.catalog import STATUS_INDEXED
+from imgsim_desktop.core.store.catalog import STATUS_INDEXED
 from tests.conftest import ROOT
 from tests.core.fakes import FakeEmbedder, fake_head
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from imgsim_desktop.core.descriptor import INDEX_DIM
-from imgsim_desktop.core.scenes import OTHER, bundled_head, load_head, scenes_to_search
+from imgsim_desktop.core.model.descriptor import INDEX_DIM
+from imgsim_desktop.core.model.scenes import OTHER, bundled_head, load_head, scenes_to_search
 from tests.core.fakes import fake_head
 
 

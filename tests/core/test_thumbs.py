@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.report.evidence import examine_file
-from imgsim_desktop.core.thumbs import make_thumbnail
 from tests.conftest import FIXTURES, ROOT
 
 FRESH_PROCESS = """
 import sys
 from pathlib import Path
 from imgsim_desktop.core.report.evidence import examine_file
-from imgsim_desktop.core.thumbs import make_thumbnail
+from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 path = Path(sys.argv[1])
 thumb = make_thumbnail(path, 64)
 facts = examine_file(path, 64)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imgsim_desktop.core.locking import indexing_lock
 from imgsim_desktop.core.paths import case_data_dir
+from imgsim_desktop.core.store.locking import indexing_lock
 from tests.conftest import make_readonly_copy, make_writable, manifest
 from tests.core.badcorpus import build_bad_corpus
 from tests.e2e.helpers import imgsim

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from imgsim_desktop.core.descriptor import INDEX_DIM, bundled_projection
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
-from imgsim_desktop.core.imagefile import load_for_embedding
+from imgsim_desktop.core.evidence.imagefile import load_for_embedding
+from imgsim_desktop.core.model.descriptor import INDEX_DIM, bundled_projection
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
 from tests.conftest import FIXTURES, ROOT, shared_data
 
 pytestmark = pytest.mark.model
@@ -73,8 +73,8 @@ socket.socket.connect_ex = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
 import numpy as np
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
-from imgsim_desktop.core.imagefile import load_for_embedding
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 embedder = EfficientNetLiteEmbedder()
 vector = embedder.embed([load_for_embedding({image!r}, 224).pixels])
 assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4

@@ -37,7 +37,7 @@ def test_wheel_builds_installs_and_runs(tmp_path: Path) -> None:
     assert install.returncode == 0, install.stderr[-3000:]
     env = {**os.environ, "PYTHONPATH": str(site)}
     code = (
-        "import imgsim_desktop, sys; from imgsim_desktop.core.scenes import bundled_head; "
+        "import imgsim_desktop, sys; from imgsim_desktop.core.model.scenes import bundled_head; "
         "assert imgsim_desktop.__file__.startswith(sys.argv[1]), imgsim_desktop.__file__; "
         "assert bundled_head().test_accuracy >= 0.9; "
         "from imgsim_desktop.cli import main; sys.argv[1:] = ['--help']; main()"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool
 
-from imgsim_desktop.core.search import ResultRecord
+from imgsim_desktop.core.pipeline.search import ResultRecord
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
     MARK_NOT_RELEVANT,

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
-from imgsim_desktop.core.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
 from imgsim_desktop.ui.mainwindow import MainWindow
 from imgsim_desktop.ui.results.model import MARK_INCLUDE, MARK_NOT_RELEVANT, MarkRole
 from tests.conftest import manifest

@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from imgsim_desktop.core.imagefile import open_image, open_upright
+from imgsim_desktop.core.evidence.imagefile import open_image, open_upright
 
 THUMB_QUALITY = 80
 

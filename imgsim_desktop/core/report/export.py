@@ -25,7 +25,7 @@ from imgsim_desktop.core.report.render_table import render_csv, render_json
 
 if TYPE_CHECKING:
     from imgsim_desktop.core.case import Case
-    from imgsim_desktop.core.search import QueryResult
+    from imgsim_desktop.core.pipeline.search import QueryResult
 
 RENDERERS: dict[str, Callable[[ReportData], bytes]] = {
     "html": render_html,

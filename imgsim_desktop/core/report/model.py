@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """What a report says, independent of its format: :class:`ReportData` and :func:`build_report`.
 
-``build_report`` turns a :class:`~imgsim_desktop.core.search.QueryResult` into report data: it
+``build_report`` turns a :class:`~imgsim_desktop.core.pipeline.search.QueryResult` into report data: it
 re-reads every file (query and matches) to hash it now, compares the hashes with the catalogue
 and flags any difference, gathers EXIF facts and thumbnails, the examiner's marks and notes, the
 query's reproducibility record and the audit log lines about this query. The renderers
@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imgsim_desktop import __version__
-from imgsim_desktop.core.marks import MARK_INCLUDE
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
+from imgsim_desktop.core.store.marks import MARK_INCLUDE
 
 if TYPE_CHECKING:
     from imgsim_desktop.core.case import Case
-    from imgsim_desktop.core.search import QueryResult
+    from imgsim_desktop.core.pipeline.search import QueryResult
 
 INTEGRITY_OK = "ok"
 INTEGRITY_CHANGED = "file changed since indexing"

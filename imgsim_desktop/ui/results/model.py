@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The result list model: immutable core result records, thumbnails by role, marks.
 
-Rows are :class:`imgsim_desktop.core.search.ResultRecord` values. ``data()`` for the decoration
+Rows are :class:`imgsim_desktop.core.pipeline.search.ResultRecord` values. ``data()`` for the decoration
 role returns the cached thumbnail or a placeholder (and queues the load), so only tiles that are
 painted get decoded. When a thumbnail arrives, ``dataChanged`` is emitted for that row and role
 only. A filter proxy narrows the grid by scene, folder and review mark.
@@ -20,7 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QPixmap
 
-from imgsim_desktop.core.search import ResultRecord
+from imgsim_desktop.core.pipeline.search import ResultRecord
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
 
 RecordRole = Qt.ItemDataRole.UserRole + 1

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from imgsim_desktop.core.errors import ImgsimError
-from imgsim_desktop.core.thumbs import make_thumbnail
+from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 
 THUMB_SIDE = 320
 

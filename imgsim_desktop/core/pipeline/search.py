@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsim_desktop.core.catalog import Catalog
-from imgsim_desktop.core.embedder import Embedder
 from imgsim_desktop.core.errors import UnreadableImageError
-from imgsim_desktop.core.imagefile import load_for_embedding
-from imgsim_desktop.core.index import SceneIndexes
-from imgsim_desktop.core.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
+from imgsim_desktop.core.evidence.imagefile import load_for_embedding
+from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
+from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.index import SceneIndexes
 
 #: Quarter turns tried for the query: photos whose orientation was lost are still found.
 QUERY_ROTATIONS = (0, 1, 2, 3)

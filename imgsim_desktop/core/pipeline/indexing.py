@@ -5,7 +5,7 @@
 time), forgets files that are gone, and embeds only new or changed ones: decoding runs on a thread
 pool while the model embeds the previous batch, and each batch is committed to the catalogue on its
 own, so a killed run loses at most one batch and the next run carries on. One indexer runs per case
-at a time (:func:`imgsim_desktop.core.locking.indexing_lock`, in the app data folder). The model is
+at a time (:func:`imgsim_desktop.core.store.locking.indexing_lock`, in the app data folder). The model is
 loaded only when there is something to embed. At the end (also after a cancel) the per-scene
 indexes are brought in line with the catalogue.
 """
@@ -21,8 +21,13 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from imgsim_desktop.core.casefolder import CaseFile
-from imgsim_desktop.core.catalog import (
+from imgsim_desktop.core.errors import Cancelled, UnreadableImageError
+from imgsim_desktop.core.evidence.casefolder import CaseFile
+from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, looks_like_image
+from imgsim_desktop.core.model.embedder import Embedder, worker_count
+from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.progress import Reporter
+from imgsim_desktop.core.store.catalog import (
     STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_NOT_IMAGE,
@@ -30,13 +35,8 @@ from imgsim_desktop.core.catalog import (
     FileRow,
     display_path,
 )
-from imgsim_desktop.core.embedder import Embedder, worker_count
-from imgsim_desktop.core.errors import Cancelled, UnreadableImageError
-from imgsim_desktop.core.imagefile import LoadedImage, load_for_embedding, looks_like_image
-from imgsim_desktop.core.index import SceneIndexes
-from imgsim_desktop.core.locking import indexing_lock
-from imgsim_desktop.core.progress import Reporter
-from imgsim_desktop.core.scenes import SceneHead
+from imgsim_desktop.core.store.index import SceneIndexes
+from imgsim_desktop.core.store.locking import indexing_lock
 
 BATCH_SIZE = 32
 EMBEDDER_META = "embedder"

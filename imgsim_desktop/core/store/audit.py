@@ -29,7 +29,7 @@ from imgsim_desktop.core.errors import AuditLogError
 from imgsim_desktop.core.paths import ensure_dir
 
 if TYPE_CHECKING:
-    from imgsim_desktop.core.search import QueryResult
+    from imgsim_desktop.core.pipeline.search import QueryResult
 
 try:  # POSIX; on other platforms appends rely on O_APPEND alone
     import fcntl

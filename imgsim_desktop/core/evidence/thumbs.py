@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Thumbnails and previews as plain RGB bytes (never Qt types): the UI turns them into images.
 
-Decoding is :func:`imgsim_desktop.core.imagefile.open_upright`, as for the model: EXIF orientation,
+Decoding is :func:`imgsim_desktop.core.evidence.imagefile.open_upright`, as for the model: EXIF orientation,
 JPEG draft mode (a 12-megapixel photo is reduced while it is decoded), every supported format. Nothing is written anywhere; callers keep their own caches.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgsim_desktop.core.imagefile import open_upright, read_bytes
+from imgsim_desktop.core.evidence.imagefile import open_upright, read_bytes
 
 
 @dataclass(frozen=True)
