@@ -22,7 +22,7 @@ from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.indexing import EMBEDDER_META, IndexSummary, index_case
 from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
-from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog, query_event
+from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
 from imgsim_desktop.core.store.catalog import Catalog, FileRecord
 from imgsim_desktop.core.store.index import SceneIndexes
 from imgsim_desktop.core.store.marks import MARKS_FILE, Mark, MarkStore
@@ -175,7 +175,7 @@ class Case:
         except ImgsimError as exc:
             self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))
             raise
-        self.audit.append("query", **query_event(result))
+        self.audit.append("query", **result.audit_fields())
         return result
 
     def set_mark(self, path: str, sha256: str, mark: str | None) -> Mark:

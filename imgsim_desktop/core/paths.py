@@ -69,3 +69,13 @@ def is_inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def display_path(relpath: bytes) -> str:
+    """A relative path for people and JSON ('/' separated; undecodable bytes escaped)."""
+    return relpath.decode("utf-8", errors="backslashreplace")
+
+
+def to_relpath(path: Path, root: Path) -> bytes:
+    """Raw bytes of ``path`` relative to ``root`` with '/' separators."""
+    return os.fsencode(os.path.relpath(path, root)).replace(os.fsencode(os.sep), b"/")

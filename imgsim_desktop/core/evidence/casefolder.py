@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgsim_desktop.core.store.catalog import to_relpath
+from imgsim_desktop.core.paths import to_relpath
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ files) stays fast.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import numpy as np
 
 from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
+from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import bundled_projection
 
 if TYPE_CHECKING:
@@ -94,14 +94,6 @@ def weights_path() -> Path:
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a (model) file; cached per process."""
     return sha256_file(path)
-
-
-def worker_count() -> int:
-    """Threads for decoding and inference: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class EfficientNetLiteEmbedder:

@@ -24,7 +24,8 @@ import numpy as np
 from imgsim_desktop.core.errors import Cancelled, UnreadableImageError
 from imgsim_desktop.core.evidence.casefolder import CaseFile
 from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, looks_like_image
-from imgsim_desktop.core.model.embedder import Embedder, worker_count
+from imgsim_desktop.core.machine import worker_count
+from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.progress import Reporter
 from imgsim_desktop.core.store.catalog import (

@@ -92,6 +92,24 @@ class QueryResult:
             ],
         }
 
+    def audit_fields(self) -> dict:
+        """The fields of the audit log's ``query`` event: enough to reproduce and check it."""
+        return {
+            "query_path": self.query_path,
+            "query_sha256": self.query_sha256,
+            "k": self.settings.k,
+            "settings": asdict(self.settings),
+            "scene": self.scene,
+            "scenes_searched": self.scenes_searched,
+            "embedder": self.embedder,
+            "vectors_searched": self.vectors_searched,
+            "vectors_total": self.vectors_total,
+            "results": [
+                {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
+                for r in self.results
+            ],
+        }
+
 
 def query_vectors(pixels: np.ndarray, embedder: Embedder, rotations: bool) -> np.ndarray:
     """The query's vectors: upright first, then each further quarter turn when asked."""

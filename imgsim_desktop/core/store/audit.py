@@ -20,16 +20,13 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from imgsim_desktop.core.errors import AuditLogError
 from imgsim_desktop.core.paths import ensure_dir
-
-if TYPE_CHECKING:
-    from imgsim_desktop.core.pipeline.search import QueryResult
 
 try:  # POSIX; on other platforms appends rely on O_APPEND alone
     import fcntl
@@ -185,22 +182,3 @@ def _last_line(handle: Any) -> bytes | None:
         if cut >= 0:
             return tail[cut + 1 :]
     return tail
-
-
-def query_event(result: QueryResult) -> dict[str, Any]:
-    """The fields of a ``query`` event: enough to reproduce and check the ranking."""
-    return {
-        "query_path": result.query_path,
-        "query_sha256": result.query_sha256,
-        "k": result.settings.k,
-        "settings": asdict(result.settings),
-        "scene": result.scene,
-        "scenes_searched": result.scenes_searched,
-        "embedder": result.embedder,
-        "vectors_searched": result.vectors_searched,
-        "vectors_total": result.vectors_total,
-        "results": [
-            {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
-            for r in result.results
-        ],
-    }

@@ -14,7 +14,6 @@ back. :meth:`Catalog.snapshot` gives readers one consistent view while another p
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from imgsim_desktop.core.errors import CatalogError, ImgsimError, StorageError
+from imgsim_desktop.core.paths import display_path, to_relpath  # noqa: F401 (re-exported)
 
 SCHEMA_VERSION = 1
 
@@ -50,16 +50,6 @@ CREATE INDEX IF NOT EXISTS files_scene ON files(status, scene);
 STATUS_INDEXED = "indexed"
 STATUS_FAILED = "failed"
 STATUS_NOT_IMAGE = "not_image"
-
-
-def display_path(relpath: bytes) -> str:
-    """A relative path for people and JSON ('/' separated; undecodable bytes escaped)."""
-    return relpath.decode("utf-8", errors="backslashreplace")
-
-
-def to_relpath(path: Path, root: Path) -> bytes:
-    """Raw bytes of ``path`` relative to ``root`` with '/' separators."""
-    return os.fsencode(os.path.relpath(path, root)).replace(os.fsencode(os.sep), b"/")
 
 
 @dataclass(frozen=True)

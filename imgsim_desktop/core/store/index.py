@@ -27,7 +27,7 @@ import numpy as np
 
 from imgsim_desktop.core.errors import StorageError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
-from imgsim_desktop.core.model.embedder import worker_count
+from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.locking import INDEX_LOCK, FileLock, files_lock
 
