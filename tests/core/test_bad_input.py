@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from imgsim_desktop import cli
+from imgsim_desktop.cli import common as cli_common
 from imgsim_desktop.core import UnreadableImageError, open_case
 from imgsim_desktop.core.evidence import imagefile as imagefile_module
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding, read_bytes
@@ -188,7 +189,7 @@ def test_a_case_folder_whose_name_is_not_utf8(
     with open_case(case_dir, embedder=FakeEmbedder(), head=fake_head()) as case:
         summary = case.index()
     capsys.readouterr()
-    cli._emit(summary.to_json())
+    cli_common.emit(summary.to_json())
     line = capsys.readouterr().out
     assert "case_\\udcff" in line  # printable, and read back as the same name
     assert json.loads(line)["case"] == str(case_dir)

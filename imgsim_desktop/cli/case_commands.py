@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``imgsim index``, ``query``, ``files`` and ``audit``: one case at a time, over the core API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit
+from imgsim_desktop.core import open_case
+from imgsim_desktop.core.errors import AuditLogError
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    bars = ProgressBars(sys.stderr.isatty())
+    with open_case(args.case) as case:
+        try:
+            summary = case.index(progress=bars)
+        finally:
+            bars.close()
+    if args.json:
+        emit(summary.to_json())
+    else:
+        print(
+            f"{summary.case}: {summary.indexed} indexed, {summary.unchanged} unchanged, "
+            f"{summary.removed} removed, {len(summary.failed)} failed in {summary.seconds:.1f}s"
+        )
+        for scene, count in summary.scenes.items():
+            print(f"  {scene:14s} {count}")
+        for failure in summary.failed:
+            print(f"  failed: {failure['path']}: {failure['error']}")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    with open_case(args.case) as case:
+        for image in args.images:
+            result = case.query(image, k=args.k, all_scenes=args.all_scenes)
+            if args.json:
+                emit(result.to_json())
+                continue
+            print(f"query {result.query_path}  sha256 {result.query_sha256}")
+            print(
+                f"  scene {result.scene} ({result.scene_confidence:.2f}); "
+                f"searched {', '.join(result.scenes_searched)}"
+            )
+            for r in result.results:
+                print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}")
+    return EXIT_OK
+
+
+def cmd_files(args: argparse.Namespace) -> int:
+    with open_case(args.case) as case:
+        for record in case.files():
+            row = {
+                "path": record.path,
+                "sha256": record.sha256,
+                "size": record.size,
+                "scene": record.scene,
+                "scene_confidence": None
+                if record.scene_confidence is None
+                else round(record.scene_confidence, 4),
+                "status": record.status,
+                "error": record.error,
+            }
+            if args.json:
+                emit(row)
+            else:
+                print(
+                    f"{record.status:9s} {record.scene or '-':13s} "
+                    f"{record.sha256 or '-':64s} {record.path}"
+                    + (f"  ({record.error})" if record.error else "")
+                )
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    with open_case(args.case, log_open=False) as case:
+        if not case.audit.exists:
+            raise AuditLogError(f"no audit log for case {case.root} (imgsim never opened it)")
+        for entry in case.audit.entries():
+            if args.json:
+                sys.stdout.write(entry.raw + "\n")
+                continue
+            data = entry.data
+            details = ", ".join(
+                f"{k}={brief(v)}"
+                for k, v in data.items()
+                if k not in ("ts", "user", "event", "case", "prev")
+            )
+            print(f"{data.get('ts', '?')}  {data.get('user', '?'):10s} {entry.event:15s} {details}")
+        problems = case.audit.verify()
+    if problems:
+        raise AuditLogError(f"audit log integrity: {problems[0]} ({len(problems)} problem(s))")
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the one-case commands to the ``imgsim`` parser."""
+    p = sub.add_parser("index", help="index new and changed images of a case folder")
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("query", help="rank the case's images by similarity to each query image")
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("images", metavar="IMAGE", nargs="+")
+    p.add_argument("-k", type=int, default=20, help="number of results per query (default 20)")
+    p.add_argument("--all-scenes", action="store_true", help="search every scene's index")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    p.set_defaults(run=cmd_query)
+
+    p = sub.add_parser("files", help="list the case's catalogue")
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    p.set_defaults(run=cmd_files)
+
+    p = sub.add_parser("audit", help="print the case's audit log and check its hash chain")
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("--json", action="store_true", help="the log's JSON lines as stored")
+    p.set_defaults(run=cmd_audit)
