@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit
+from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit, warn
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError
 
@@ -15,7 +15,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     bars = ProgressBars(sys.stderr.isatty())
     with open_case(args.case) as case:
         try:
-            summary = case.index(progress=bars)
+            summary = case.index(
+                progress=bars, allow_removal=args.allow_removal, new_case=args.new_case
+            )
         finally:
             bars.close()
     if args.json:
@@ -23,7 +25,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         print(
             f"{summary.case}: {summary.indexed} indexed, {summary.unchanged} unchanged, "
-            f"{summary.removed} removed, {len(summary.failed)} failed in {summary.seconds:.1f}s"
+            f"{summary.removed} removed, {summary.missing} missing, "
+            f"{len(summary.failed)} failed in {summary.seconds:.1f}s"
         )
         for scene, count in summary.scenes.items():
             print(f"  {scene:14s} {count}")
@@ -38,6 +41,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     with open_case(args.case) as case:
         for image in args.images:
             result = case.query(image, k=args.k, all_scenes=args.all_scenes)
+            if result.vectors_pending:
+                warn(
+                    f"{result.vectors_pending} image(s) of the case are still to be re-embedded "
+                    "with the current model and were not searched (run: imgsim index)"
+                )
             if args.json:
                 emit(result.to_json())
                 continue
@@ -62,14 +70,14 @@ def cmd_files(args: argparse.Namespace) -> int:
                 "scene_confidence": None
                 if record.scene_confidence is None
                 else round(record.scene_confidence, 4),
-                "status": record.status,
+                "status": record.shown_status,
                 "error": record.error,
             }
             if args.json:
                 emit(row)
             else:
                 print(
-                    f"{record.status:9s} {record.scene or '-':13s} "
+                    f"{record.shown_status:9s} {record.scene or '-':13s} "
                     f"{record.sha256 or '-':64s} {record.path}"
                     + (f"  ({record.error})" if record.error else "")
                 )
@@ -102,6 +110,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="index new and changed images of a case folder")
     p.add_argument("case", metavar="CASE_DIR")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument(
+        "--allow-removal",
+        action="store_true",
+        help="forget the files that are gone even when the folder looks unmounted",
+    )
+    p.add_argument(
+        "--new-case",
+        action="store_true",
+        help="index as a new case even if the folder holds a known case's moved evidence",
+    )
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("query", help="rank the case's images by similarity to each query image")

@@ -8,26 +8,38 @@ app's data folder (see :mod:`imgsim_desktop.core.paths`).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from imgsim_desktop import __version__
-from imgsim_desktop.core.errors import Cancelled, CaseNotFoundError, ImgsimError, NotIndexedError
+from imgsim_desktop.core.errors import (
+    Cancelled,
+    CaseMovedError,
+    CaseNotFoundError,
+    ImgsimError,
+    NotIndexedError,
+)
 from imgsim_desktop.core.evidence.casefolder import scan_case
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
-from imgsim_desktop.core.pipeline.indexing import EMBEDDER_META, IndexSummary, index_case
+from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
 from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
 from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
-from imgsim_desktop.core.store.catalog import Catalog, FileRecord
+from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.index import SceneIndexes
 from imgsim_desktop.core.store.marks import MARKS_FILE, Mark, MarkStore
+from imgsim_desktop.core.store.records import FileRecord
+from imgsim_desktop.core.store.registry import (
+    CATALOG_FILE,
+    CaseInfo,
+    ensure_info,
+    find_moved_case,
+    record_run,
+)
 
-CATALOG_FILE = "catalog.sqlite"
 #: Cases whose query indexes stay loaded in one process (the GUI switches cases; the CLI has one).
 MAX_CACHED_CASES = 2
 _QUERY_INDEXES: dict[tuple[str, str], SceneIndexes] = {}
@@ -78,10 +90,18 @@ class Case:
 
     @property
     def is_indexed(self) -> bool:
-        """True once an indexing run has committed anything for this case."""
+        """True once an indexing run has committed anything for this case (queries work on what
+        is indexed so far, during a first run too)."""
         if not self.catalog_path.exists():
             return False
-        return self._open_catalog(create=False).get_meta("last_indexed") is not None
+        catalog = self._open_catalog(create=False)
+        return catalog.get_meta("last_indexed") is not None or catalog.count_all() > 0
+
+    @property
+    def info(self) -> CaseInfo:
+        """The case's id, folder, counts and fingerprint (``case.json`` in its data folder)."""
+        ensure_dir(self.data_dir)
+        return ensure_info(self.data_dir, self.root)
 
     def _open_catalog(self, create: bool) -> Catalog:
         if self._catalog is None:
@@ -90,7 +110,7 @@ class Case:
                     f"case {self.root} has not been indexed yet (run: imgsim index)"
                 )
             ensure_dir(self.data_dir)
-            (self.data_dir / "case.json").write_text(json.dumps({"case": str(self.root)}))
+            ensure_info(self.data_dir, self.root)
             self._catalog = Catalog(self.catalog_path, create=create)
         return self._catalog
 
@@ -111,35 +131,62 @@ class Case:
         return indexes
 
     def index(
-        self, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None
+        self,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+        allow_removal: bool = False,
+        new_case: bool = False,
     ) -> IndexSummary:
-        """Index new and changed files (see :func:`imgsim_desktop.core.pipeline.indexing.index_case`)."""
+        """Index new and changed files (see :func:`imgsim_desktop.core.pipeline.indexing.index_case`).
+
+        Args:
+            allow_removal: forget the known files that are gone even when the case folder looks
+                unmounted (empty, unreadable, or more than half of the files gone at once).
+            new_case: index a folder as a new case even when it holds the evidence of a known
+                case whose folder is gone (otherwise :class:`CaseMovedError` names the relink).
+        """
+        if not new_case and not self.catalog_path.exists():
+            moved = find_moved_case(self.root)
+            if moved is not None:
+                raise CaseMovedError(
+                    f"{self.root} holds the evidence of case {moved.id}, indexed at "
+                    f"{moved.root}, which is gone: run `imgsim relink {moved.root} {self.root}` "
+                    "to move its catalogue, marks, notes and audit log here without "
+                    "re-embedding (or index it as a new case with --new-case)",
+                    old_root=moved.root,
+                    case_id=moved.id,
+                )
         catalog = self._open_catalog(create=True)
         self.audit.append("index_started")
         try:
             summary = index_case(
                 str(self.root),
-                lambda: self._scan(),
+                lambda: scan_case(self.root),
                 catalog,
                 self.embedder,
                 self.head,
                 self._indexes(),
                 Reporter(progress, cancel),
+                allow_removal=allow_removal,
             )
         except Cancelled as exc:
-            self.audit.append("index_cancelled", error=str(exc))
+            self._record_run(catalog)
+            kept = exc.summary.to_json() if isinstance(exc.summary, IndexSummary) else {}
+            kept.pop("case", None)
+            kept.pop("failed", None)
+            self.audit.append("index_cancelled", error=str(exc), **kept)
             raise
         except ImgsimError as exc:
             self.audit.append("index_failed", error=str(exc))
             raise
+        self._record_run(catalog)
         event = summary.to_json()
         del event["case"]
         self.audit.append("index_finished", **event, failures=len(summary.failed))
         return summary
 
-    def _scan(self) -> tuple[list, list]:
-        result = scan_case(self.root)
-        return result.files, result.errors
+    def _record_run(self, catalog: Catalog) -> None:
+        record_run(self.data_dir, self.root, catalog, catalog.get_meta("last_indexed") or "")
 
     def query(
         self,
@@ -153,11 +200,6 @@ class Case:
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
         catalog = self._open_catalog(create=False)
-        stored = catalog.get_meta(EMBEDDER_META)
-        if stored is not None and stored != self.embedder.identity.key:
-            raise NotIndexedError(
-                f"case {self.root} was indexed with another model ({stored}); re-index it"
-            )
         indexes = self._query_indexes()
         settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
         try:

@@ -20,7 +20,16 @@ class NotIndexedError(ImgsimError):
 
 
 class UnreadableImageError(ImgsimError):
-    """An image file could not be read or decoded."""
+    """An image file could not be read or decoded.
+
+    Attributes:
+        transient: the cause may pass (an I/O or permission error, a file changed while it was
+            read): the next indexing run tries the file again even if it did not change.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class ModelError(ImgsimError):
@@ -32,7 +41,15 @@ class CatalogError(ImgsimError):
 
 
 class Cancelled(ImgsimError):
-    """Long work stopped because its caller asked it to."""
+    """Long work stopped because its caller asked it to.
+
+    Attributes:
+        summary: what was done and kept before it stopped (e.g. an ``IndexSummary``), if known.
+    """
+
+    def __init__(self, message: str = "cancelled by the user", summary: object = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class CaseLockedError(ImgsimError):
@@ -54,3 +71,39 @@ class AuditLogError(ImgsimError):
 
 class MarkError(ImgsimError):
     """An examiner's mark or note is not valid (unknown mark, bad key)."""
+
+
+class EvidenceUnavailableError(ImgsimError):
+    """An indexing run was refused before it changed anything: the case folder is empty or
+    unreadable, or most of the files the catalogue knows are gone at once (a drive that is not
+    mounted looks like that). ``allow_removal`` forgets them.
+
+    Attributes:
+        found: known files found by the scan.
+        known: files the catalogue knows.
+    """
+
+    def __init__(self, message: str, found: int, known: int) -> None:
+        super().__init__(message)
+        self.found = found
+        self.known = known
+
+
+class CaseMovedError(ImgsimError):
+    """A folder being indexed as a new case holds the evidence of a known case whose folder is
+    gone: relink that case instead of embedding everything again.
+
+    Attributes:
+        old_root: where the known case was indexed.
+        case_id: the known case's id.
+    """
+
+    def __init__(self, message: str, old_root: str, case_id: str) -> None:
+        super().__init__(message)
+        self.old_root = old_root
+        self.case_id = case_id
+
+
+class RelinkError(ImgsimError):
+    """A case cannot be moved to a new folder (no such case, files that do not match, a folder
+    that is already a case)."""

@@ -79,3 +79,9 @@ def display_path(relpath: bytes) -> str:
 def to_relpath(path: Path, root: Path) -> bytes:
     """Raw bytes of ``path`` relative to ``root`` with '/' separators."""
     return os.fsencode(os.path.relpath(path, root)).replace(os.fsencode(os.sep), b"/")
+
+
+def printable(path: str | os.PathLike[str]) -> str:
+    """A file system path as text any writer can encode: bytes that are not valid UTF-8 (kept by
+    Python as lone surrogates) are shown as ``\\xNN`` escapes, as :func:`display_path` does."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -250,3 +251,25 @@ def test_exif_date_camera_and_gps_are_read(tmp_path: Path) -> None:
     facts = examine_file(broken, thumb_side=100)
     assert facts.sha256 == _digest(broken, "sha256") and facts.thumbnail_jpeg is None
     assert facts.error and "not a decodable image" in facts.error
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv", "json", "pdf"])
+def test_names_that_are_not_utf8_go_into_every_format(tmp_path: Path, fmt: str) -> None:
+    case_dir = tmp_path / "case" / "ca\udce9s"  # the case folder's own name is not UTF-8 either
+    shutil.copytree(FIXTURES / "case", case_dir)
+    odd = os.path.join(os.fsencode(case_dir), b"caf\xe9_copie.jpg")
+    shutil.copy(case_dir / "scene0_a.jpg", odd)
+    with _open(case_dir) as case:
+        case.index()
+        result = case.query(case_dir / "scene0_a.jpg", k=N_IMAGES + 1, all_scenes=True)
+        assert "caf\\xe9_copie.jpg" in [r.path for r in result.results]
+        written = export_report(case, result, OPTIONS, tmp_path / f"r.{fmt}")
+    raw = written.path.read_bytes()
+    if fmt == "pdf":
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(raw)).pages)
+        assert "caf\\xe9_copie.jpg" in text.replace("\n", "")
+    else:
+        text = raw.decode("utf-8-sig")  # valid UTF-8: no lone surrogates were written
+        assert "caf\\xe9_copie.jpg" in text or "caf\\\\xe9_copie.jpg" in text
+        assert "ca\\xe9s" in text or "ca\\\\xe9s" in text
+    _sidecar_ok(written.path)

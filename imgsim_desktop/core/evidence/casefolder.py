@@ -29,10 +29,32 @@ class CaseFile:
 
 @dataclass
 class ScanResult:
-    """Everything a walk found: files, and the places it could not read with the reason."""
+    """Everything a walk found.
+
+    Attributes:
+        files: the regular files, sorted by relative path.
+        errors: the places it could not read, with the reason.
+        unlisted: relative paths of the places it could not look into (folders it could not
+            list, entries it could not even stat; ``b"."`` for the root): what the catalogue
+            knows below them is missing from view, not gone.
+    """
 
     files: list[CaseFile] = field(default_factory=list)
     errors: list[tuple[bytes, str]] = field(default_factory=list)
+    unlisted: list[bytes] = field(default_factory=list)
+    _places: set[bytes] = field(default_factory=set, repr=False, compare=False)
+
+    def hides(self, relpath: bytes) -> bool:
+        """True when ``relpath`` lies below (or is) a place the walk could not look into."""
+        if not self.unlisted:
+            return False
+        if len(self._places) != len(self.unlisted):
+            self._places = set(self.unlisted)
+        places = self._places
+        if b"." in places:
+            return True
+        parts = relpath.split(b"/")
+        return any(b"/".join(parts[:depth]) in places for depth in range(1, len(parts) + 1))
 
 
 def _inside(target: str, root_real: str) -> bool:
@@ -56,9 +78,9 @@ def scan_case(root: Path) -> ScanResult:
             with os.scandir(folder) as entries:
                 children = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
-            result.errors.append(
-                (to_relpath(Path(folder), root), f"cannot read folder: {exc.strerror or exc}")
-            )
+            relpath = to_relpath(Path(folder), root)
+            result.errors.append((relpath, f"cannot read folder: {exc.strerror or exc}"))
+            result.unlisted.append(relpath)
             continue
         for entry in children:
             for item in _visit(entry, root, root_real, result):
@@ -81,6 +103,7 @@ def _visit(entry: os.DirEntry, root: Path, root_real: str, result: ScanResult) -
     except OSError as exc:
         if not entry.is_symlink():
             reason = f"cannot stat: {exc.strerror or exc}"
+            result.unlisted.append(relpath)  # a file or a folder: nothing below it is known gone
         elif exc.errno == errno.ELOOP:
             reason = "link loop (not followed)"
         else:

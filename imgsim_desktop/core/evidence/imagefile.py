@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ MAX_PIXELS = 2 * (Image.MAX_IMAGE_PIXELS or 89_478_485)
 #: Longest side fed to the model, as a multiple of the shorter side (extreme panoramas are
 #: shrunk further so a 1x100000 strip cannot explode memory).
 MAX_ASPECT = 4
+
+#: Image files larger than this are reported, not read (no photo comes near it; a disk image
+#: named ``.jpg`` would otherwise be read whole into memory).
+MAX_IMAGE_BYTES = 1 << 30
+READ_CHUNK = 1 << 20
+_REPR = re.compile(r"<[^<>]*\bat 0x[0-9a-fA-F]+>")
 
 IMAGE_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .gif .bmp .dib .tif .tiff .webp .heic .heif .avif .mpo".split()
@@ -109,6 +116,8 @@ class LoadedImage:
 
     Attributes:
         sha256: hex SHA-256 of the file's bytes.
+        md5: hex MD5 of the same bytes (what hash sets and VICS exchange).
+        sha1: hex SHA-1 of the same bytes.
         size: the file's size in bytes, as read.
         mtime_ns: the file's modification time when it was read.
         width: full-resolution width after EXIF orientation.
@@ -117,6 +126,8 @@ class LoadedImage:
     """
 
     sha256: str
+    md5: str
+    sha1: str
     size: int
     mtime_ns: int
     width: int
@@ -124,20 +135,79 @@ class LoadedImage:
     pixels: np.ndarray
 
 
-def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
-    """The file's bytes and its status taken from the same open handle."""
+def plain_reason(exc: BaseException) -> str:
+    """An exception's message for people: object reprs (``<_io.BytesIO object at 0x…>``) removed,
+    the exception's kind when it says nothing else."""
+    text = _REPR.sub("", str(exc)).strip(" :")
+    text = re.sub(r"\s{2,}", " ", text)
+    return text or type(exc).__name__
+
+
+def _size_text(size: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """A file read whole, with the digests of exactly those bytes and its status when read."""
+
+    data: bytes
+    size: int
+    mtime_ns: int
+    sha256: str
+    md5: str
+    sha1: str
+
+
+def read_file(path: Path, max_bytes: int = MAX_IMAGE_BYTES, hashes: bool = True) -> FileBytes:
+    """Read a file in chunks, hashing while it streams (SHA-256, MD5, SHA-1; empty strings when
+    ``hashes`` is False).
+
+    Raises :class:`UnreadableImageError`: ``transient`` for I/O and permission errors and a file
+    that changed while it was read (the next run tries again), not for a file over ``max_bytes``
+    (reported without reading it).
+    """
+    digests = (hashlib.sha256(), hashlib.md5(), hashlib.sha1()) if hashes else ()
+    chunks: list[bytes] = []
     try:
         with open(path, "rb") as handle:
             status = os.fstat(handle.fileno())
-            data = handle.read()
+            if status.st_size > max_bytes:
+                raise UnreadableImageError(
+                    f"file is {_size_text(status.st_size)}, over the {_size_text(max_bytes)} "
+                    "limit for one image; not read"
+                )
+            while block := handle.read(READ_CHUNK):
+                for digest in digests:
+                    digest.update(block)
+                chunks.append(block)
             after = os.fstat(handle.fileno())
     except FileNotFoundError as exc:
-        raise UnreadableImageError("file disappeared before it could be read") from exc
+        raise UnreadableImageError("file disappeared before it could be read", True) from exc
+    except PermissionError as exc:
+        raise UnreadableImageError("permission denied: the file cannot be read", True) from exc
     except OSError as exc:
-        raise UnreadableImageError(f"cannot read file: {exc.strerror or exc}") from exc
-    if (after.st_size, after.st_mtime_ns) != (status.st_size, status.st_mtime_ns):
-        raise UnreadableImageError("file changed while it was read; it is read again next run")
-    return data, status
+        raise UnreadableImageError(
+            f"cannot read the file: {exc.strerror or plain_reason(exc)}", True
+        ) from exc
+    data = b"".join(chunks)
+    if (after.st_size, after.st_mtime_ns) != (status.st_size, status.st_mtime_ns) or len(
+        data
+    ) != status.st_size:
+        raise UnreadableImageError(
+            "file changed while it was read; it is read again next run", True
+        )
+    sha256, md5, sha1 = (d.hexdigest() for d in digests) if hashes else ("", "", "")
+    return FileBytes(data, status.st_size, status.st_mtime_ns, sha256, md5, sha1)
+
+
+def read_bytes(path: Path) -> tuple[bytes, int]:
+    """The file's bytes and its modification time (ns) when read; see :func:`read_file`."""
+    read = read_file(path, hashes=False)
+    return read.data, read.mtime_ns
 
 
 def target_size(width: int, height: int, shorter_side: int) -> tuple[int, int]:
@@ -214,12 +284,18 @@ def open_upright(data: bytes, draft_side: int) -> tuple[int, int, Image.Image]:
         raise
     except Image.DecompressionBombError as exc:
         raise UnreadableImageError(
-            f"image too large (possible decompression bomb); not decoded: {exc}"
+            "image too large (possible decompression bomb); not decoded"
         ) from exc
     except UnidentifiedImageError as exc:
-        raise UnreadableImageError(f"not a decodable image: {exc}") from exc
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError, TypeError) as exc:
-        raise UnreadableImageError(f"corrupt image: {exc}") from exc
+        raise UnreadableImageError("not a recognised image format") from exc
+    except MemoryError as exc:
+        raise UnreadableImageError("not enough memory to decode this image", True) from exc
+    except (OSError, ValueError, SyntaxError, EOFError, TypeError) as exc:
+        raise UnreadableImageError(f"corrupt image: {plain_reason(exc)}") from exc
+    except Exception as exc:  # a decoder plugin's own bug must not stop a run
+        raise UnreadableImageError(
+            f"the image decoder failed ({type(exc).__name__}: {plain_reason(exc)})"
+        ) from exc
 
 
 def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarray]:
@@ -231,16 +307,13 @@ def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarr
 
 def load_for_embedding(path: Path, shorter_side: int) -> LoadedImage:
     """Read, hash and decode one image file; raises :class:`UnreadableImageError`."""
-    data, status = read_bytes(path)
-    if not data:
+    read = read_file(path)
+    if not read.data:
         raise UnreadableImageError("empty file (0 bytes)")
-    if len(data) != status.st_size:
-        raise UnreadableImageError(
-            f"file changed while it was read ({status.st_size} bytes expected, {len(data)} read)"
-        )
-    sha256 = hashlib.sha256(data).hexdigest()
-    width, height, pixels = decode_for_model(data, shorter_side)
-    return LoadedImage(sha256, status.st_size, status.st_mtime_ns, width, height, pixels)
+    width, height, pixels = decode_for_model(read.data, shorter_side)
+    return LoadedImage(
+        read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels
+    )
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

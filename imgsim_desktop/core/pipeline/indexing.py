@@ -1,13 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """Incremental, resumable indexing of a case folder.
 
-``index_case`` walks the case, compares every file with the catalogue (size and modification
-time), forgets files that are gone, and embeds only new or changed ones: decoding runs on a thread
+``index_case`` walks the case, plans the run against the catalogue (:mod:`.plan`: new, changed,
+retried and re-embedded files; gone ones forgotten; files out of view kept as *missing*; a run that
+looks like unmounted evidence refused), and embeds only what needs it: decoding runs on a thread
 pool while the model embeds the previous batch, and each batch is committed to the catalogue on its
-own, so a killed run loses at most one batch and the next run carries on. One indexer runs per case
-at a time (:func:`imgsim_desktop.core.store.locking.indexing_lock`, in the app data folder). The model is
-loaded only when there is something to embed. At the end (also after a cancel) the per-scene
-indexes are brought in line with the catalogue.
+own, so a killed run loses at most one batch and the next run carries on. Every vector is stored
+with the embedder that made it, so a re-embed (a new model or descriptor) that is cancelled or
+killed half-way resumes where it stopped and never mixes two vector spaces.
+
+One bad file never stops a run: whatever goes wrong while reading, hashing or decoding one file is
+recorded against that file in plain words, and failures that may pass (I/O, permission, a file
+changed while read) are retried on the next run. One indexer runs per case at a time
+(:func:`~imgsim_desktop.core.store.locking.indexing_lock`). The model is loaded only when there is
+something to embed. At the end (also after a cancel) the per-scene indexes are brought in line
+with the catalogue.
 """
 
 from __future__ import annotations
@@ -22,25 +29,30 @@ from datetime import datetime, timezone
 import numpy as np
 
 from imgsim_desktop.core.errors import Cancelled, UnreadableImageError
-from imgsim_desktop.core.evidence.casefolder import CaseFile
-from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, looks_like_image
+from imgsim_desktop.core.evidence.casefolder import CaseFile, ScanResult
+from imgsim_desktop.core.evidence.imagefile import (
+    LoadedImage,
+    load_for_embedding,
+    looks_like_image,
+    plain_reason,
+)
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.paths import display_path
+from imgsim_desktop.core.pipeline.plan import plan_run
 from imgsim_desktop.core.progress import Reporter
-from imgsim_desktop.core.store.catalog import (
+from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.index import SceneIndexes
+from imgsim_desktop.core.store.locking import indexing_lock
+from imgsim_desktop.core.store.records import (
     STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_NOT_IMAGE,
-    Catalog,
     FileRow,
-    display_path,
 )
-from imgsim_desktop.core.store.index import SceneIndexes
-from imgsim_desktop.core.store.locking import indexing_lock
 
 BATCH_SIZE = 32
-EMBEDDER_META = "embedder"
 HEAD_META = "scene_head"
 
 
@@ -53,8 +65,11 @@ class IndexSummary:
         indexed: files embedded in this run.
         unchanged: files skipped because they had not changed since they were last seen.
         removed: files forgotten because they are gone from the case.
+        missing: known files below folders this run could not list (kept, not forgotten).
+        pending: indexed files still to be re-embedded with the current embedder (after a
+            cancelled run).
         failed: files (and folders) that could not be read, with the reason.
-        scenes: indexed images per scene, over the whole case.
+        scenes: searchable images per scene, over the whole case.
         seconds: wall time of the run.
         cancelled: True when the run stopped early on request.
     """
@@ -63,6 +78,8 @@ class IndexSummary:
     indexed: int = 0
     unchanged: int = 0
     removed: int = 0
+    missing: int = 0
+    pending: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
     scenes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -74,6 +91,8 @@ class IndexSummary:
             "indexed": self.indexed,
             "unchanged": self.unchanged,
             "removed": self.removed,
+            "missing": self.missing,
+            "pending": self.pending,
             "failed": self.failed,
             "scenes": self.scenes,
             "seconds": round(self.seconds, 3),
@@ -85,32 +104,19 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _plan(
-    files: list[CaseFile], catalog: Catalog, embedder_key: str
-) -> tuple[list[CaseFile], int, list[bytes]]:
-    """(files to (re)process, unchanged count, relpaths gone from the case)."""
-    known = catalog.known_files()
-    reembed = catalog.get_meta(EMBEDDER_META) not in (None, embedder_key)
-    todo: list[CaseFile] = []
-    unchanged = 0
-    for item in files:
-        previous = known.pop(item.relpath, None)
-        same = previous is not None and (previous.size, previous.mtime_ns) == (
-            item.size,
-            item.mtime_ns,
-        )
-        if same and not (reembed and previous.status == STATUS_INDEXED):
-            unchanged += previous.status != STATUS_NOT_IMAGE
-        else:
-            todo.append(item)
-    return todo, unchanged, list(known)
-
-
 def _load(item: CaseFile, shorter_side: int) -> LoadedImage | UnreadableImageError:
+    """Read one file; whatever goes wrong becomes an error recorded against that file."""
     try:
         return load_for_embedding(item.path, shorter_side)
     except UnreadableImageError as exc:
         return exc
+    except MemoryError:
+        return UnreadableImageError("not enough memory to read this file", transient=True)
+    except Exception as exc:  # a bug or an odd file must not stop the run
+        return UnreadableImageError(
+            f"unexpected error while reading ({type(exc).__name__}: {plain_reason(exc)})",
+            transient=True,
+        )
 
 
 def _loaded_in_order(
@@ -136,91 +142,137 @@ def _labels(head: SceneHead, vectors: np.ndarray) -> list[tuple[str, float, np.n
     return [(*head.label(row), row) for row in probs]
 
 
+def _failure(item: CaseFile, error: UnreadableImageError) -> FileRow:
+    return FileRow(
+        item.relpath, item.size, item.mtime_ns, STATUS_FAILED, error=str(error),
+        retry=error.transient,
+    )  # fmt: skip
+
+
+def _indexed_row(
+    item: CaseFile, loaded: LoadedImage, vector: np.ndarray, label: tuple[str, float, np.ndarray]
+) -> FileRow:
+    scene, confidence, probs = label
+    return FileRow(
+        relpath=item.relpath,
+        size=loaded.size,
+        mtime_ns=loaded.mtime_ns,
+        status=STATUS_INDEXED,
+        sha256=loaded.sha256,
+        md5=loaded.md5,
+        sha1=loaded.sha1,
+        width=loaded.width,
+        height=loaded.height,
+        scene=scene,
+        scene_confidence=confidence,
+        scene_probs=probs,
+        vector=vector,
+    )
+
+
 def _embed_batch(
     batch: list[tuple[CaseFile, LoadedImage]], embedder: Embedder, head: SceneHead
 ) -> list[FileRow]:
-    vectors = embedder.embed([loaded.pixels for _, loaded in batch])
-    rows = []
-    for (item, loaded), vector, (scene, confidence, prob) in zip(
-        batch, vectors, _labels(head, vectors), strict=True
-    ):
-        rows.append(
-            FileRow(
-                relpath=item.relpath,
-                size=loaded.size,
-                mtime_ns=loaded.mtime_ns,
-                status=STATUS_INDEXED,
-                sha256=loaded.sha256,
-                width=loaded.width,
-                height=loaded.height,
-                scene=scene,
-                scene_confidence=confidence,
-                scene_probs=prob,
-                vector=vector,
-            )
+    """Rows for a batch; if the model fails on the batch, each image is embedded alone so only
+    the image it fails on is recorded as failed."""
+    try:
+        vectors = embedder.embed([loaded.pixels for _, loaded in batch])
+    except Exception:
+        if len(batch) == 1:
+            raise
+        return [row for one in batch for row in _embed_one(one, embedder, head)]
+    labels = _labels(head, vectors)
+    return [
+        _indexed_row(item, loaded, vector, label)
+        for (item, loaded), vector, label in zip(batch, vectors, labels, strict=True)
+    ]
+
+
+def _embed_one(
+    one: tuple[CaseFile, LoadedImage], embedder: Embedder, head: SceneHead
+) -> list[FileRow]:
+    try:
+        return _embed_batch([one], embedder, head)
+    except Exception as exc:
+        error = UnreadableImageError(
+            f"the model failed on this image ({type(exc).__name__}: {plain_reason(exc)})",
+            transient=True,
         )
-    return rows
+        return [_failure(one[0], error)]
 
 
 def index_case(
     case_root_label: str,
-    files_source: Callable[[], tuple[list[CaseFile], list[tuple[bytes, str]]]],
+    scan: Callable[[], ScanResult],
     catalog: Catalog,
     embedder: Embedder,
     head: SceneHead,
     indexes: SceneIndexes,
     reporter: Reporter,
+    allow_removal: bool = False,
 ) -> IndexSummary:
-    """Index new and changed files; see the module docstring. Raises Cancelled after syncing,
-    CaseLockedError when another process keeps indexing the case, StorageError when the app data
-    folder cannot be written (what was committed before stays)."""
+    """Index new and changed files; see the module docstring.
+
+    Raises EvidenceUnavailableError (nothing changed) when the case looks unmounted, Cancelled
+    (with the summary of what was kept) after syncing the indexes, CaseLockedError when another
+    process keeps indexing the case, StorageError when the app data folder cannot be written
+    (what was committed before stays).
+    """
     with indexing_lock(indexes.folder):
         return _index_locked(
-            case_root_label, files_source, catalog, embedder, head, indexes, reporter
+            case_root_label, scan, catalog, embedder, head, indexes, reporter, allow_removal
         )
 
 
 def _index_locked(
     case_root_label: str,
-    files_source: Callable[[], tuple[list[CaseFile], list[tuple[bytes, str]]]],
+    scan: Callable[[], ScanResult],
     catalog: Catalog,
     embedder: Embedder,
     head: SceneHead,
     indexes: SceneIndexes,
     reporter: Reporter,
+    allow_removal: bool,
 ) -> IndexSummary:
     started = time.monotonic()
     summary = IndexSummary(case=case_root_label)
     reporter.report("scan", 0, 0, "listing files", force=True)
-    files, scan_errors = files_source()
-    todo, summary.unchanged, gone = _plan(files, catalog, embedder.identity.key)
-    summary.removed = catalog.remove(gone)
+    found = scan()
+    identity = embedder.identity
+    embedder_id = catalog.embedder_id(identity.key, identity.dim)
+    plan = plan_run(case_root_label, found, catalog.known_files(), embedder_id, allow_removal)
+    summary.unchanged = plan.unchanged
+    summary.removed = catalog.remove(plan.gone)
+    catalog.set_missing(plan.missing, True)
+    catalog.set_missing(plan.reappeared, False)
     if catalog.get_meta(HEAD_META) not in (None, head.key):
         reporter.report(
             "scenes", 0, 1, "the scene head changed: relabelling stored vectors", force=True
         )
-        catalog.relabel(lambda vectors: _labels(head, vectors), embedder.identity.dim)
+        catalog.relabel(lambda vectors: _labels(head, vectors), embedder_id or 0, identity.dim)
     catalog.set_meta(HEAD_META, head.key)
     cancelled = False
     try:
-        _embed_files(todo, catalog, embedder, head, reporter, summary)
+        _embed_files(plan.todo, catalog, embedder, embedder_id, head, reporter, summary)
     except Cancelled:
         cancelled = True
     finally:
         reporter.report("index", 0, 1, "updating the scene indexes", force=True)
         indexes.sync(catalog, list(head.all_labels))
         reporter.report("index", 1, 1, force=True)
-    summary.failed = [{"path": display_path(p), "error": e} for p, e in scan_errors] + [
+    summary.failed = [{"path": display_path(p), "error": e} for p, e in found.errors] + [
         {"path": r.path, "error": r.error or ""} for r in catalog.failures()
     ]
-    summary.scenes = catalog.scene_counts()
+    summary.missing = catalog.count_missing()
+    summary.pending = catalog.pending(embedder_id)
+    summary.scenes = catalog.scene_counts(embedder_id)
     summary.seconds = time.monotonic() - started
     summary.cancelled = cancelled
     catalog.set_meta("last_indexed", _now())
     if indexes.storage_error is not None:
         raise indexes.storage_error
     if cancelled:
-        raise Cancelled("indexing cancelled; the files done so far are kept")
+        raise Cancelled("indexing cancelled; the files done so far are kept", summary=summary)
     return summary
 
 
@@ -228,6 +280,7 @@ def _embed_files(
     todo: list[CaseFile],
     catalog: Catalog,
     embedder: Embedder,
+    embedder_id: int | None,
     head: SceneHead,
     reporter: Reporter,
     summary: IndexSummary,
@@ -246,7 +299,6 @@ def _embed_files(
         )
     if not images:
         return
-    catalog.set_meta(EMBEDDER_META, embedder.identity.key)
     shorter_side = embedder.identity.shorter_side
     batch: list[tuple[CaseFile, LoadedImage]] = []
     failed: list[FileRow] = []
@@ -256,19 +308,15 @@ def _embed_files(
     def flush() -> None:
         rows = (_embed_batch(batch, embedder, head) if batch else []) + failed
         if rows:
-            catalog.write_rows(rows, _now())
-        summary.indexed += len(batch)
+            catalog.write_rows(rows, _now(), embedder_id)
+        summary.indexed += sum(r.status == STATUS_INDEXED for r in rows)
         batch.clear()
         failed.clear()
 
     with ThreadPoolExecutor(max_workers=worker_count(), thread_name_prefix="imgsim-decode") as pool:
         for item, loaded in _loaded_in_order(images, shorter_side, pool):
             if isinstance(loaded, UnreadableImageError):
-                failed.append(
-                    FileRow(
-                        item.relpath, item.size, item.mtime_ns, STATUS_FAILED, error=str(loaded)
-                    )
-                )
+                failed.append(_failure(item, loaded))
             else:
                 batch.append((item, loaded))
             done += 1

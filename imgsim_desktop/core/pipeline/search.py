@@ -66,6 +66,8 @@ class QueryResult:
     vectors_searched: int
     vectors_total: int
     results: list[ResultRecord] = field(default_factory=list)
+    #: Indexed images whose vector another embedder made (a re-embed not finished): not searched.
+    vectors_pending: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -79,6 +81,7 @@ class QueryResult:
                 "embedder": self.embedder,
                 "vectors_searched": self.vectors_searched,
                 "vectors_total": self.vectors_total,
+                "vectors_pending": self.vectors_pending,
             },
             "results": [
                 {
@@ -104,6 +107,7 @@ class QueryResult:
             "embedder": self.embedder,
             "vectors_searched": self.vectors_searched,
             "vectors_total": self.vectors_total,
+            "vectors_pending": self.vectors_pending,
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results
@@ -134,7 +138,8 @@ def run_query(
     vectors = query_vectors(loaded.pixels, embedder, settings.rotations)
     probs = head.probabilities(vectors)
     scene, confidence = head.label(probs[0])
-    counts = catalog.scene_counts()
+    embedder_id = catalog.embedder_id(embedder.identity.key)
+    counts = catalog.scene_counts(embedder_id)
     if settings.all_scenes:
         scenes = list(head.all_labels)
     else:  # the upright view decides: a rotated view's scene guess is unreliable
@@ -175,4 +180,5 @@ def run_query(
         vectors_searched=searched,
         vectors_total=sum(counts.values()),
         results=results,
+        vectors_pending=catalog.pending(embedder_id),
     )

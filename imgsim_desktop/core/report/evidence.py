@@ -19,7 +19,8 @@ from typing import Any
 
 from PIL import Image
 
-from imgsim_desktop.core.evidence.imagefile import open_image, open_upright
+from imgsim_desktop.core.evidence.imagefile import open_image, open_upright, plain_reason
+from imgsim_desktop.core.paths import printable
 
 THUMB_QUALITY = 80
 
@@ -84,7 +85,7 @@ def examine_file(path: Path, thumb_side: int) -> FileEvidence:
             status = os.fstat(handle.fileno())
             data = handle.read()
     except OSError as exc:
-        return FileEvidence(str(path), error=f"cannot read file: {exc.strerror or exc}")
+        return FileEvidence(printable(path), error=f"cannot read file: {exc.strerror or exc}")
     facts: dict[str, Any] = {
         "size": len(data),
         "modified_utc": datetime.fromtimestamp(status.st_mtime_ns / 1e9, timezone.utc).isoformat(
@@ -96,8 +97,8 @@ def examine_file(path: Path, thumb_side: int) -> FileEvidence:
     try:
         facts.update(_decode(data, thumb_side))
     except Exception as exc:  # Pillow raises many types for bad data; the hashes still stand
-        facts["error"] = f"not a decodable image: {exc}"
-    return FileEvidence(str(path), **facts)
+        facts["error"] = f"not a decodable image: {plain_reason(exc)}"
+    return FileEvidence(printable(path), **facts)
 
 
 def _decode(data: bytes, thumb_side: int) -> dict[str, Any]:

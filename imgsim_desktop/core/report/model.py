@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imgsim_desktop import __version__
+from imgsim_desktop.core.paths import printable
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
 from imgsim_desktop.core.store.marks import MARK_INCLUDE
 
@@ -198,7 +199,7 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
     if query_integrity == INTEGRITY_CHANGED:
         query_integrity = "query file changed since the query ran"
     return ReportData(
-        case_folder=str(case.root),
+        case_folder=printable(case.root),
         case_number=options.case_number,
         examiner=options.examiner,
         notes=options.notes,

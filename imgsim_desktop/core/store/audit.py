@@ -2,11 +2,15 @@
 """The per-case audit log: append-only JSON lines in the case's app data folder.
 
 Every line is one JSON object with the UTC time (``ts``), the OS user name (``user``), the
-``event`` name and its fields, and ``prev``: the SHA-256 of the previous line's bytes (64 zeros
-for the first line). The chain makes an edited, removed or reordered line detectable
-(:meth:`AuditLog.verify`). Lines are appended under an exclusive file lock where the platform has
-one, written in one call and flushed to disk, so two processes working on the same case (the GUI
-and the CLI) interleave whole lines.
+``event`` name and its fields, its line number ``seq`` and ``prev``: the SHA-256 of the previous
+line's bytes (64 zeros for the first line). Beside the log, ``audit.head.json`` records how many
+lines were written and the hash of the last one. Together they make an edited, removed, inserted
+or reordered line, and lines cut off the end, detectable (:meth:`AuditLog.verify`). They are not a
+signature: whoever can write the data folder can rewrite the whole log and its record
+consistently; the chain shows accidental damage and naive edits, not a determined forger.
+Lines are appended under an exclusive lock (``audit.lock``, through portalocker on every
+platform), written in one call and flushed to disk, so two processes working on the same case
+(the GUI and the CLI) interleave whole lines and never fork the chain.
 
 Events written by the core: ``case_opened``, ``index_started``, ``index_finished``,
 ``index_cancelled``, ``index_failed``, ``query``, ``query_failed``, ``mark``, ``note``,
@@ -27,13 +31,12 @@ from typing import Any
 
 from imgsim_desktop.core.errors import AuditLogError
 from imgsim_desktop.core.paths import ensure_dir
-
-try:  # POSIX; on other platforms appends rely on O_APPEND alone
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from imgsim_desktop.core.store.locking import FileLock
 
 AUDIT_FILE = "audit.jsonl"
+#: ``audit.head.json``: the number of lines written and the hash of the last one.
+HEAD_SUFFIX = ".head.json"
+LOCK_WAIT = 30.0
 GENESIS = "0" * 64
 
 
@@ -90,35 +93,66 @@ class AuditLog:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    @property
+    def head_path(self) -> Path:
+        """Where the log's length and last line hash are recorded (beside the log)."""
+        return self.path.with_name(self.path.stem + HEAD_SUFFIX)
+
+    def read_head(self) -> dict[str, Any] | None:
+        """``{"lines": n, "last": sha256}`` as recorded by the last append, or None."""
+        try:
+            head = json.loads(self.head_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return head if isinstance(head, dict) and "lines" in head and "last" in head else None
+
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
-        """Append one event; returns the object written. Raises AuditLogError."""
+        """Append one event under the log's lock and record the new length and last hash;
+        returns the object written. Raises AuditLogError."""
         record: dict[str, Any] = {"ts": utc_now(), "user": os_user(), "event": event}
         record["case"] = str(self.case)
         record.update(fields)
         try:
             ensure_dir(self.path.parent)
-            with open(self.path, "a+b") as handle:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-                try:
-                    last = _last_line(handle)
-                    prefix = b""
-                    if last is not None and not last.endswith(b"\n"):
-                        prefix = b"\n"  # a torn line from a crash: end it, keep it in the chain
-                    record["prev"] = GENESIS if last is None else line_hash(last)
-                    # names that are not valid UTF-8 (lone surrogates) become \udcXX escapes
-                    line = json.dumps(record, ensure_ascii=False, default=str).encode(
-                        "utf-8", "backslashreplace"
-                    )
-                    handle.write(prefix + line + b"\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                finally:
-                    if fcntl is not None:
-                        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            lock = FileLock(self.path.with_suffix(".lock"))
+            if not lock.acquire(wait=LOCK_WAIT):
+                raise AuditLogError(f"the audit log {self.path} stayed locked by another process")
+            try:
+                self._append_locked(record)
+            finally:
+                lock.release()
         except OSError as exc:
             raise AuditLogError(f"cannot append to the audit log {self.path}: {exc}") from exc
         return record
+
+    def _append_locked(self, record: dict[str, Any]) -> None:
+        with open(self.path, "a+b") as handle:
+            last = _last_line(handle)
+            prefix = b""
+            if last is not None and not last.endswith(b"\n"):
+                prefix = b"\n"  # a torn line from a crash: end it, keep it in the chain
+            previous = GENESIS if last is None else line_hash(last)
+            head = self.read_head()
+            if last is None:
+                count = 0
+            elif head is not None and head["last"] == previous:
+                count = int(head["lines"])
+            else:  # no record yet (an older log) or one append behind (a crash): count
+                handle.seek(0)
+                count = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+                count += bool(prefix)
+            record["seq"] = count + 1
+            record["prev"] = previous
+            # names that are not valid UTF-8 (lone surrogates) become \udcXX escapes
+            line = json.dumps(record, ensure_ascii=False, default=str).encode(
+                "utf-8", "backslashreplace"
+            )
+            handle.write(prefix + line + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp = self.head_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"lines": count + 1, "last": line_hash(line)}))
+        os.replace(tmp, self.head_path)
 
     def entries(self) -> list[AuditEntry]:
         """Every line of the log, in order (empty when there is no log yet)."""
@@ -141,10 +175,14 @@ class AuditLog:
         return out
 
     def verify(self) -> list[str]:
-        """Problems found in the chain of line hashes (empty when the log is intact)."""
+        """Problems found in the log (empty when it is intact): a line that was changed, removed,
+        inserted or reordered breaks the chain of line hashes; lines cut off its end disagree with
+        the recorded length and last hash (see :meth:`append`)."""
         problems = []
         previous = GENESIS
-        for entry in self.entries():
+        entries = self.entries()
+        hashes = []
+        for entry in entries:
             if entry.event == "unparsable":
                 problems.append(f"line {entry.number} is not a JSON object")
             elif entry.data.get("prev") != previous:
@@ -152,6 +190,22 @@ class AuditLog:
                     f"line {entry.number}: chain broken (a line before it was changed or removed)"
                 )
             previous = line_hash(entry.raw.encode("utf-8"))
+            hashes.append(previous)
+        head = self.read_head()
+        if head is None:
+            if any("seq" in e.data for e in entries):
+                problems.append(
+                    f"the log's length record {self.head_path.name} is missing or unreadable"
+                )
+            return problems  # a log written before length records: the chain is all there is
+        recorded = int(head["lines"])
+        if len(entries) < recorded:
+            problems.append(
+                f"the log has {len(entries)} lines but {recorded} were written: "
+                f"{recorded - len(entries)} line(s) cut off its end"
+            )
+        elif recorded and hashes[recorded - 1] != head["last"]:
+            problems.append(f"line {recorded}, the last one recorded, is not the line written")
         return problems
 
     def lines_for_query(self, query_sha256: str, paths: Iterable[str] = ()) -> list[AuditEntry]:

@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The per-case SQLite catalogue: one row per file of the case, with its vector.
+"""The per-case SQLite catalogue: one row per file of the case, its vector and extras.
 
 The catalogue is the source of truth; the HNSW indexes are derived from the vectors stored here
 and can be rebuilt from them without decoding a single image. Paths are stored as raw bytes
 relative to the case root (so names that are not valid UTF-8 survive) and shown with
-:func:`display_path`. Every change to the set of indexed vectors bumps a generation counter that
-the indexes record, so an index that is current is recognised without reading any vectors.
-Every write is one transaction: a killed process leaves the last committed batch, and a write that
-fails for want of disk space raises :class:`~imgsim_desktop.core.errors.StorageError` and is rolled
-back. :meth:`Catalog.snapshot` gives readers one consistent view while another process writes.
+:func:`~imgsim_desktop.core.paths.display_path`. Every vector records the embedder that made it:
+searches and indexes only ever use the vectors of one embedder, so a re-embed that stops half-way
+leaves old vectors waiting, never mixed in. Every change to the searchable vectors bumps a
+generation counter that the indexes record, so an index that is current is recognised without
+reading any vectors. Every write is one transaction: a killed process leaves the last committed
+batch, and a write that fails for want of disk space raises
+:class:`~imgsim_desktop.core.errors.StorageError` and is rolled back. :meth:`Catalog.snapshot`
+gives readers one consistent view while another process writes.
 """
 
 from __future__ import annotations
@@ -16,99 +19,50 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from imgsim_desktop.core.errors import CatalogError, ImgsimError, StorageError
-from imgsim_desktop.core.paths import display_path, to_relpath  # noqa: F401 (re-exported)
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    relpath BLOB NOT NULL UNIQUE,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 TEXT,
-    width INTEGER,
-    height INTEGER,
-    scene TEXT,
-    scene_confidence REAL,
-    scene_probs BLOB,
-    vector BLOB,
-    status TEXT NOT NULL,
-    error TEXT,
-    indexed_at TEXT
-);
-CREATE INDEX IF NOT EXISTS files_scene ON files(status, scene);
-"""
-
-STATUS_INDEXED = "indexed"
-STATUS_FAILED = "failed"
-STATUS_NOT_IMAGE = "not_image"
-
-
-@dataclass(frozen=True)
-class KnownFile:
-    """What the catalogue remembers of a file for change detection."""
-
-    id: int
-    size: int
-    mtime_ns: int
-    status: str
-
-
-@dataclass(frozen=True)
-class FileRow:
-    """A file's row as written after an attempt to index it (vector None when it failed)."""
-
-    relpath: bytes
-    size: int
-    mtime_ns: int
-    status: str
-    sha256: str | None = None
-    width: int | None = None
-    height: int | None = None
-    scene: str | None = None
-    scene_confidence: float | None = None
-    scene_probs: np.ndarray | None = None
-    vector: np.ndarray | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """A catalogue row as read back for listings and results."""
-
-    id: int
-    path: str
-    relpath: bytes
-    size: int
-    mtime_ns: int
-    sha256: str | None
-    width: int | None
-    height: int | None
-    scene: str | None
-    scene_confidence: float | None
-    status: str
-    error: str | None
-
+from imgsim_desktop.core.errors import CatalogError
+from imgsim_desktop.core.paths import display_path
+from imgsim_desktop.core.store.catalog_db import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Transaction,
+    create_tables,
+    storage_error,
+)
+from imgsim_desktop.core.store.records import (
+    STATUS_FAILED,
+    STATUS_INDEXED,
+    FileRecord,
+    FileRow,
+    KnownFile,
+)
 
 _RECORD_COLUMNS = (
-    "id, relpath, size, mtime_ns, sha256, width, height, scene, scene_confidence, status, error"
+    "id, relpath, size, mtime_ns, sha256, md5, sha1, width, height, scene, scene_confidence, "
+    "status, error, retry, missing"
 )
+_CHUNK = 900  # bound parameters per statement, under SQLite's limit
+
+Labeller = Callable[[np.ndarray], list[tuple[str, float, np.ndarray]]]
 
 
 def _record(row: tuple) -> FileRecord:
-    return FileRecord(row[0], display_path(row[1]), *row[1:])
+    return FileRecord(
+        row[0], display_path(row[1]), bytes(row[1]), *row[2:13], bool(row[13]), bool(row[14])
+    )
 
 
 def _blob(array: np.ndarray | None) -> bytes | None:
     return None if array is None else np.ascontiguousarray(array, dtype=np.float32).tobytes()
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    wanted = [int(i) for i in ids]
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start : start + _CHUNK]
 
 
 class Catalog:
@@ -122,16 +76,29 @@ class Catalog:
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            version = self.get_meta("schema_version")
-            if version is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-            elif int(version) != SCHEMA_VERSION:
-                raise CatalogError(
-                    f"catalogue schema {version} is not supported (want {SCHEMA_VERSION})"
-                )
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"catalogue {path} is unusable: {exc}") from exc
+
+    def _migrate(self) -> None:
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        version = int(self.get_meta("schema_version") or 0) if has_meta else 0
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"catalogue schema {version} is newer than this imgsim understands "
+                f"({SCHEMA_VERSION}); update imgsim"
+            )
+        with self.transaction():
+            if version == 0:
+                create_tables(self._db)
+            else:
+                for step in range(version, SCHEMA_VERSION):
+                    MIGRATIONS[step](self._db)
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         self._db.close()
@@ -149,75 +116,103 @@ class Catalog:
 
     @property
     def generation(self) -> int:
-        """Bumped by every write that changes the indexed vectors."""
+        """Bumped by every write that changes the searchable vectors."""
         return int(self.get_meta("generation") or 0)
 
     def _bump_generation(self) -> None:
         self.set_meta("generation", str(self.generation + 1))
 
+    def embedder_id(self, key: str, dim: int | None = None) -> int | None:
+        """The id of an embedder identity; registered when ``dim`` is given, else None if new."""
+        row = self._db.execute("SELECT id FROM embedders WHERE key = ?", (key,)).fetchone()
+        if row is not None or dim is None:
+            return None if row is None else int(row[0])
+        with self.transaction():
+            self._db.execute("INSERT OR IGNORE INTO embedders (key, dim) VALUES (?, ?)", (key, dim))
+        return self.embedder_id(key)
+
     # --- writes ---------------------------------------------------------------------------
     def known_files(self) -> dict[bytes, KnownFile]:
-        rows = self._db.execute("SELECT relpath, id, size, mtime_ns, status FROM files")
-        return {bytes(r[0]): KnownFile(r[1], r[2], r[3], r[4]) for r in rows}
-
-    def write_rows(self, rows: Iterable[FileRow], indexed_at: str) -> None:
-        """Insert or replace rows in one transaction (one batch of indexing work)."""
-        params = [
-            (
-                r.relpath,
-                r.size,
-                r.mtime_ns,
-                r.sha256,
-                r.width,
-                r.height,
-                r.scene,
-                r.scene_confidence,
-                _blob(r.scene_probs),
-                _blob(r.vector),
-                r.status,
-                r.error,
-                indexed_at,
-            )
+        rows = self._db.execute(
+            "SELECT relpath, id, size, mtime_ns, status, retry, missing, embedder_id FROM files"
+        )
+        return {
+            bytes(r[0]): KnownFile(r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), r[7])
             for r in rows
-        ]
+        }
+
+    def write_rows(
+        self, rows: Iterable[FileRow], indexed_at: str, embedder_id: int | None = None
+    ) -> None:
+        """Insert or replace rows, with their vectors (made by ``embedder_id``) and extras, in one
+        transaction (one batch of indexing work)."""
+        rows = list(rows)
         with self.transaction():
             # A re-indexed file gets a new id (AUTOINCREMENT never reuses one), so an index that
             # holds the old id sees it as removed and the new one as added.
-            self._db.executemany("DELETE FROM files WHERE relpath = ?", [(p[0],) for p in params])
-            self._db.executemany(
-                """INSERT INTO files (relpath, size, mtime_ns, sha256, width, height, scene,
-                       scene_confidence, scene_probs, vector, status, error, indexed_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                params,
-            )
+            self._delete([r.relpath for r in rows])
+            for r in rows:
+                cursor = self._db.execute(
+                    """INSERT INTO files (relpath, size, mtime_ns, sha256, md5, sha1, width,
+                           height, scene, scene_confidence, scene_probs, status, error, retry,
+                           missing, embedder_id, indexed_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",
+                    (
+                        r.relpath, r.size, r.mtime_ns, r.sha256, r.md5, r.sha1, r.width,
+                        r.height, r.scene, r.scene_confidence, _blob(r.scene_probs), r.status,
+                        r.error, int(r.retry), None if r.vector is None else embedder_id,
+                        indexed_at,
+                    ),
+                )  # fmt: skip
+                file_id = cursor.lastrowid
+                if r.vector is not None:
+                    self._db.execute(
+                        "INSERT INTO vectors (id, vector) VALUES (?, ?)", (file_id, _blob(r.vector))
+                    )
+                self._db.executemany(
+                    "INSERT INTO extras (kind, id, data) VALUES (?, ?, ?)",
+                    [(kind, file_id, data) for kind, data in r.extras.items()],
+                )
             self._bump_generation()
+
+    def _delete(self, relpaths: list[bytes]) -> None:
+        ids: list[int] = []
+        for chunk in (relpaths[i : i + _CHUNK] for i in range(0, len(relpaths), _CHUNK)):
+            marks = ",".join("?" * len(chunk))
+            ids += [
+                r[0]
+                for r in self._db.execute(f"SELECT id FROM files WHERE relpath IN ({marks})", chunk)
+            ]
+        for chunk_ids in _chunks(ids):
+            marks = ",".join("?" * len(chunk_ids))
+            self._db.execute(f"DELETE FROM vectors WHERE id IN ({marks})", chunk_ids)
+            self._db.execute(f"DELETE FROM extras WHERE id IN ({marks})", chunk_ids)
+            self._db.execute(f"DELETE FROM files WHERE id IN ({marks})", chunk_ids)
 
     def remove(self, relpaths: Iterable[bytes]) -> int:
         """Forget files that are gone from the case; returns how many rows went."""
-        paths = [(p,) for p in relpaths]
+        paths = list(relpaths)
         if not paths:
             return 0
         with self.transaction():
-            self._db.executemany("DELETE FROM files WHERE relpath = ?", paths)
+            self._delete(paths)
             self._bump_generation()
         return len(paths)
 
-    def relabel(
-        self, label: Callable[[np.ndarray], list[tuple[str, float, np.ndarray]]], dim: int
-    ) -> int:
-        """Recompute every indexed file's scene from its stored vector (no image is decoded).
+    def set_missing(self, relpaths: Iterable[bytes], missing: bool) -> int:
+        """Flag files below an unlistable folder as missing (or clear the flag); they are kept,
+        and an indexed one stays searchable."""
+        params = [(int(missing), p) for p in relpaths]
+        if params:
+            with self.transaction():
+                self._db.executemany("UPDATE files SET missing = ? WHERE relpath = ?", params)
+        return len(params)
 
-        ``label`` maps (n, dim) vectors to (scene, confidence, probabilities) per row.
-        """
-        ids = np.fromiter(
-            (
-                r[0]
-                for r in self._db.execute(
-                    "SELECT id FROM files WHERE status = ?", (STATUS_INDEXED,)
-                )
-            ),
-            dtype=np.int64,
-        )
+    def relabel(self, label: Labeller, embedder_id: int, dim: int) -> int:
+        """Recompute the scene of every file whose vector ``embedder_id`` made, from the stored
+        vector (no image is decoded). ``label`` maps (n, dim) vectors to (scene, confidence,
+        probabilities) per row."""
+        ids = self._ids("status = ? AND embedder_id = ?", (STATUS_INDEXED, embedder_id))
         with self.transaction():
             for start in range(0, len(ids), 4096):
                 chunk = ids[start : start + 4096]
@@ -233,8 +228,8 @@ class Catalog:
             self._bump_generation()
         return len(ids)
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self._db, self.path)
+    def transaction(self) -> Transaction:
+        return Transaction(self._db, self.path)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -249,43 +244,73 @@ class Catalog:
             self._db.execute("COMMIT")
 
     # --- reads ----------------------------------------------------------------------------
-    def count(self, status: str = STATUS_INDEXED) -> int:
-        return self._db.execute(
-            "SELECT COUNT(*) FROM files WHERE status = ?", (status,)
-        ).fetchone()[0]
+    def _ids(self, where: str, params: tuple) -> np.ndarray:
+        rows = self._db.execute(f"SELECT id FROM files WHERE {where} ORDER BY id", params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def scene_counts(self) -> dict[str, int]:
+    def count(self, status: str = STATUS_INDEXED) -> int:
+        return int(
+            self._db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
+        )
+
+    def count_all(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
+    def count_missing(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0])
+
+    def pending(self, embedder_id: int | None) -> int:
+        """Indexed files whose vector another embedder made: not searched until re-embedded."""
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM files WHERE status = ? AND embedder_id IS NOT ?",
+                (STATUS_INDEXED, embedder_id),
+            ).fetchone()[0]
+        )
+
+    def scene_counts(self, embedder_id: int | None) -> dict[str, int]:
+        """Searchable vectors per scene (those ``embedder_id`` made)."""
         rows = self._db.execute(
-            "SELECT scene, COUNT(*) FROM files WHERE status = ? GROUP BY scene ORDER BY scene",
-            (STATUS_INDEXED,),
+            "SELECT scene, COUNT(*) FROM files WHERE status = ? AND embedder_id = ? "
+            "GROUP BY scene ORDER BY scene",
+            (STATUS_INDEXED, embedder_id),
         )
         return {scene: n for scene, n in rows}
 
-    def scene_ids(self, scene: str) -> np.ndarray:
-        rows = self._db.execute(
-            "SELECT id FROM files WHERE status = ? AND scene = ? ORDER BY id",
-            (STATUS_INDEXED, scene),
+    def scene_ids(self, scene: str, embedder_id: int | None) -> np.ndarray:
+        return self._ids(
+            "status = ? AND embedder_id = ? AND scene = ?", (STATUS_INDEXED, embedder_id, scene)
         )
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def vectors(self, ids: np.ndarray, dim: int) -> np.ndarray:
         """The stored vectors of ``ids``, in that order."""
         out = np.empty((len(ids), dim), dtype=np.float32)
         position = {int(i): n for n, i in enumerate(ids)}
-        for start in range(0, len(ids), 900):
-            chunk = [int(i) for i in ids[start : start + 900]]
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for file_id, blob in self._db.execute(
-                f"SELECT id, vector FROM files WHERE id IN ({marks})", chunk
+                f"SELECT id, vector FROM vectors WHERE id IN ({marks})", chunk
             ):
                 out[position[file_id]] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    def extras(self, kind: str, ids: Iterable[int] | None = None) -> dict[int, bytes]:
+        """Per-file data of one kind, for ``ids`` (every file's when None)."""
+        if ids is None:
+            rows = self._db.execute("SELECT id, data FROM extras WHERE kind = ?", (kind,))
+            return {int(i): bytes(d) for i, d in rows}
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for i, d in self._db.execute(
+                f"SELECT id, data FROM extras WHERE kind = ? AND id IN ({marks})", [kind, *chunk]
+            ):
+                found[int(i)] = bytes(d)
+        return found
+
     def records(self, ids: Iterable[int]) -> dict[int, FileRecord]:
-        wanted = [int(i) for i in ids]
         found: dict[int, FileRecord] = {}
-        for start in range(0, len(wanted), 900):
-            chunk = wanted[start : start + 900]
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for row in self._db.execute(
                 f"SELECT {_RECORD_COLUMNS} FROM files WHERE id IN ({marks})", chunk
@@ -305,41 +330,15 @@ class Catalog:
         )
         return [_record(r) for r in rows]
 
-
-def storage_error(path: Path, exc: sqlite3.Error) -> ImgsimError:
-    """The typed error for a failed catalogue write (disk full, read-only or locked)."""
-    message = str(exc)
-    if "full" in message or "I/O" in message or "readonly" in message:
-        return StorageError(
-            f"cannot write the catalogue {path}: {message}; the last committed state is kept"
+    def sample(self, count: int) -> list[FileRecord]:
+        """Up to ``count`` indexed files spread evenly over the case (ordered by path): the
+        case's content fingerprint."""
+        total = self.count()
+        if not total:
+            return []
+        step = max(1, total // count)
+        rows = self._db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM files WHERE status = ? ORDER BY relpath",
+            (STATUS_INDEXED,),
         )
-    return CatalogError(f"catalogue {path}: {message}")
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on error) as a context manager.
-
-    A failed write or commit is rolled back and raised as StorageError or CatalogError.
-    """
-
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
-        self._db = db
-        self._path = path
-
-    def __enter__(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise storage_error(self._path, exc) from exc
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            try:
-                self._db.execute("COMMIT")
-                return
-            except sqlite3.OperationalError as commit_exc:
-                exc = commit_exc
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.OperationalError):
-            raise storage_error(self._path, exc) from exc
+        return [_record(r) for n, r in enumerate(rows) if n % step == 0][:count]

@@ -244,7 +244,7 @@ class SceneIndexes:
     def is_current(self, catalog: Catalog, scenes: list[str]) -> bool:
         """True when every scene's metadata names the catalogue's current generation."""
         generation = catalog.generation
-        present = set(catalog.scene_counts())
+        present = set(catalog.scene_counts(catalog.embedder_id(self._embedder_key)))
         for scene in scenes:
             meta = self._scene(scene).read_meta()
             if scene in present and (meta is None or meta.get("generation") != generation):
@@ -264,11 +264,12 @@ class SceneIndexes:
         counts: dict[str, int] = {}
         with catalog.snapshot():
             generation = catalog.generation
+            embedder_id = catalog.embedder_id(self._embedder_key)
             if self._synced is not None and self._synced[:2] == (generation, tuple(scenes)):
                 return dict(self._synced[2])  # loaded at this generation: nothing to read
             for scene in scenes:
                 index = self._scene(scene)
-                want = catalog.scene_ids(scene)
+                want = catalog.scene_ids(scene, embedder_id)
                 if not len(want):
                     if persist:
                         index.remove_files()

@@ -10,19 +10,21 @@ Two locks live in the case's app data folder, never in the case folder:
   while they replace files, readers share it while they load them, so a query never loads half of
   one save and half of another.
 
-POSIX uses ``fcntl.flock`` (released by the kernel when a process dies, even by ``kill -9``);
-Windows uses ``msvcrt.locking`` on the first byte, which has no shared mode, so there readers
-exclude each other briefly too.
+The locking itself is ``portalocker`` (``flock`` on POSIX, ``LockFileEx`` on Windows, both with a
+shared and an exclusive mode, both released by the operating system when a process dies, even by
+``kill -9``). The audit log takes its own lock the same way (:mod:`.audit`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+
+import portalocker
 
 from imgsim_desktop.core.errors import CaseLockedError
 
@@ -34,33 +36,8 @@ DEFAULT_WAIT = 10.0
 WAIT_ENV = "IMGSIM_LOCK_WAIT"
 _POLL = 0.05
 
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int, shared: bool) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int, shared: bool) -> bool:
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+_SHARED = portalocker.LockFlags.SHARED | portalocker.LockFlags.NON_BLOCKING
+_EXCLUSIVE = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
 
 
 class FileLock:
@@ -74,32 +51,36 @@ class FileLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.held = False
-        self._fd: int | None = None
+        self._handle: IO[bytes] | None = None
 
     def acquire(self, shared: bool = False, wait: float = DEFAULT_WAIT) -> bool:
         """Take the lock; False when it is still held elsewhere after ``wait`` seconds."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = open(self.path, "a+b")  # noqa: SIM115 - kept open while the lock is held
         deadline = time.monotonic() + max(0.0, wait)
-        while not _try_lock(fd, shared):
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                return False
-            time.sleep(_POLL)
-        self._fd, self.held = fd, True
+        while True:
+            try:
+                portalocker.lock(handle, _SHARED if shared else _EXCLUSIVE)
+                break
+            except portalocker.exceptions.LockException:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    return False
+                time.sleep(_POLL)
+        self._handle, self.held = handle, True
         if not shared:
             with contextlib.suppress(OSError):  # who holds it, for the other side's message
-                os.ftruncate(fd, 0)
-                os.lseek(fd, 0, os.SEEK_SET)
-                os.write(fd, f"{os.getpid()}\n".encode())
+                handle.truncate(0)
+                handle.write(f"{os.getpid()}\n".encode())
+                handle.flush()
         return True
 
     def release(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                _unlock(self._fd)
-            os.close(self._fd)
-        self._fd, self.held = None, False
+        if self._handle is not None:
+            with contextlib.suppress(OSError, portalocker.exceptions.LockException):
+                portalocker.unlock(self._handle)
+            self._handle.close()
+        self._handle, self.held = None, False
 
     def holder(self) -> str:
         """The process id written by the current exclusive holder ('' when unknown)."""
