@@ -13,10 +13,14 @@ DIM = 48
 
 
 class FakeEmbedder:
-    """Vectors from a 4x4 colour thumbnail: similar pictures get similar vectors. Counts calls."""
+    """Vectors from a ``side`` x ``side`` colour thumbnail: similar pictures get similar vectors.
+    Counts calls. Another ``key_suffix`` or ``side`` is another embedder (``side`` changes the
+    vectors' dimension)."""
 
-    def __init__(self, key_suffix: str = "") -> None:
-        self.identity = EmbedderIdentity("fake" + key_suffix, "0" * 64, DIM, 64, "thumb")
+    def __init__(self, key_suffix: str = "", side: int = 4) -> None:
+        dim = side * side * 3
+        self.identity = EmbedderIdentity("fake" + key_suffix, "0" * 64, dim, 64, f"thumb{side}")
+        self.side = side
         self.embedded = 0
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
@@ -24,16 +28,17 @@ class FakeEmbedder:
         out = []
         for pixels in images:
             small = np.asarray(
-                Image.fromarray(pixels).resize((4, 4), Image.Resampling.BOX), dtype=np.float32
+                Image.fromarray(pixels).resize((self.side, self.side), Image.Resampling.BOX),
+                dtype=np.float32,
             )
             vector = small.reshape(-1) - 127.5
             out.append(vector / (np.linalg.norm(vector) or 1.0))
         return np.stack(out).astype(np.float32)
 
 
-def fake_head(threshold: float = 0.5) -> SceneHead:
+def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:
     """Three scenes: "red", "green", "blue" by which channel dominates the thumbnail."""
-    weights = np.zeros((3, DIM), dtype=np.float32)
+    weights = np.zeros((3, dim), dtype=np.float32)
     for channel in range(3):
         weights[channel, channel::3] = 8.0
     return SceneHead(

@@ -254,8 +254,8 @@ def relink_case(old: str, new: Path) -> tuple[CaseInfo, CaseInfo]:
     AuditLog(target / AUDIT_FILE, new).append(
         "case_relinked",
         case_id=after.id,
-        old_folder=before.root,
-        new_folder=after.root,
+        relinked_from=before.root,
+        relinked_to=after.root,
         files_checked=len(_sample_of(after)),
         superseded_data=None if superseded is None else str(superseded),
     )
