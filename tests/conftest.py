@@ -7,8 +7,10 @@ import hashlib
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,11 +19,26 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def imgsim_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own app data folder (IMGSIM_HOME)."""
+def imgsim_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test gets its own app data folder (IMGSIM_HOME), set on a patcher of its own so a
+    test's ``monkeypatch.undo()`` cannot send it to the real one."""
     home = tmp_path_factory.mktemp("imgsim-home")
-    monkeypatch.setenv("IMGSIM_HOME", str(home))
-    return home
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IMGSIM_HOME", str(home))
+        yield home
+
+
+@pytest.fixture(autouse=True, scope="session")
+def real_app_data_untouched() -> Iterator[None]:
+    """Fail the run if any test wrote into the user's real imgsim data or cache folder."""
+    real = [
+        Path(platformdirs.user_data_dir("imgsim-desktop")),
+        Path(platformdirs.user_cache_dir("imgsim-desktop")),
+    ]
+    before = {path: path.exists() for path in real}
+    yield
+    created = [str(path) for path in real if path.exists() and not before[path]]
+    assert not created, f"tests wrote into the real app folders: {created}"
 
 
 def make_readonly_copy(source: Path, destination: Path) -> Path:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,52 @@ def test_marks_set_in_one_thread_are_read_in_another(fixture_case: Path) -> None
             pool.submit(case.set_note, record.path, record.sha256, "from a worker").result()
         assert mark is not None and mark.mark == "include"
         assert case.mark_for(record.path, record.sha256).note == "from a worker"  # type: ignore[union-attr]
+
+
+def test_lines_cut_off_the_end_are_detected(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl", tmp_path)
+    for n in range(5):
+        log.append("query", n=n)
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    assert log.read_head() == {"lines": 5, "last": line_hash(lines[-1])}
+    log.path.write_bytes(b"".join(lines[:3]))  # the chain of what is left is intact
+    assert log.verify() == ["the log has 3 lines but 5 were written: 2 line(s) cut off its end"]
+    log.path.write_bytes(b"".join(lines[:4]) + lines[4].replace(b'"n": 4', b'"n": 9'))
+    assert log.verify() == ["line 5, the last one recorded, is not the line written"]
+    log.path.write_bytes(b"".join(lines))
+    assert log.verify() == []
+    log.head_path.unlink()  # the length record itself removed
+    assert log.verify() == [
+        f"the log's length record {log.head_path.name} is missing or unreadable"
+    ]
+
+
+def test_a_log_from_before_length_records_keeps_working(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl", tmp_path)
+    old = {"ts": "2026-01-01T00:00:00.000Z", "user": "x", "event": "case_opened", "prev": GENESIS}
+    log.path.write_text(json.dumps(old) + "\n")
+    assert log.verify() == []  # nothing to compare with yet: the chain is all there is
+    log.append("query")
+    assert log.read_head() == {"lines": 2, "last": line_hash(log.path.read_bytes().splitlines()[1])}
+    assert log.verify() == [] and log.entries()[1].data["seq"] == 2
+
+
+def _append_many(path: str, count: int) -> None:
+    log = AuditLog(Path(path), Path("/case"))
+    for n in range(count):
+        log.append("mark", n=n, pid=os.getpid())
+
+
+def test_concurrent_appenders_never_fork_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(str(path), 40)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    log = AuditLog(path, Path("/case"))
+    assert len(log.entries()) == 160
+    assert log.verify() == []
+    assert [e.data["seq"] for e in log.entries()] == list(range(1, 161))

@@ -98,7 +98,7 @@ def test_a_file_deleted_or_changed_while_indexing(
         assert "disappeared" in failed["scene2_a.jpg"]
         changed = next(r for r in case.files() if r.path == "scene4_a.jpg")
         assert changed.status == "indexed" and changed.size == len(good_png)
-        monkeypatch.undo()
+    with open_case(case_dir, embedder=FakeEmbedder(), head=fake_head()) as case:
         rerun = case.index()
     assert rerun.removed == 1 and rerun.indexed == 0  # the vanished file is forgotten
 

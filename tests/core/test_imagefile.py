@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from imgsim_desktop.core.errors import UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import (
@@ -21,6 +21,7 @@ from imgsim_desktop.core.evidence.imagefile import (
     target_size,
 )
 from tests.conftest import FIXTURES
+from tests.core.badcorpus import bomb_png
 
 
 def _jpeg(size: tuple[int, int], **save) -> bytes:
@@ -72,10 +73,29 @@ def test_bad_bytes_raise_a_typed_error(tmp_path: Path, data: bytes, reason: str)
         load_for_embedding(path, 224)
 
 
-def test_decompression_bomb_is_rejected_before_decoding() -> None:
+def test_decompression_bomb_is_rejected_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A valid PNG (checksums right) whose header claims 50000x50000 pixels is refused before a
+    single pixel is decoded."""
+
+    def no_decoding(self: ImageFile.ImageFile) -> None:
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(UnreadableImageError, match="decompression bomb"):
+        decode_for_model(bomb_png(), 224)
+
+
+def test_our_pixel_limit_holds_when_pillows_is_switched_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another library in the process may set ``Image.MAX_IMAGE_PIXELS = None``; our limit stays."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    with pytest.raises(UnreadableImageError, match="50000x50000 pixels exceeds the limit"):
+        decode_for_model(bomb_png(), 224)
+
+
+def test_an_image_just_under_the_pixel_limit_is_not_refused_for_its_size() -> None:
     buffer = io.BytesIO()
     Image.new("L", (1, 1)).save(buffer, "PNG")
-    data = bytearray(buffer.getvalue())
-    data[16:24] = (50000).to_bytes(4, "big") * 2  # IHDR width and height
-    with pytest.raises(UnreadableImageError):
-        decode_for_model(bytes(data), 224)
+    width, height, _pixels = decode_for_model(buffer.getvalue(), 224)
+    assert (width, height) == (1, 1)

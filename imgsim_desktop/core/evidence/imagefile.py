@@ -82,10 +82,12 @@ def _ensure_opener(kind: str) -> None:
             raise UnreadableImageError(
                 f"{kind.upper()} images need the 'pillow-heif' package, which is not installed"
             ) from exc
-        if family == "heif":
-            pillow_heif.register_heif_opener()
-        else:
-            pillow_heif.register_avif_opener()
+        register = getattr(pillow_heif, f"register_{family}_opener", None)
+        if register is None:  # pillow-heif 1.x reads HEIF only; AVIF needs Pillow's own codec
+            raise UnreadableImageError(
+                "AVIF images need Pillow built with AVIF support (this Pillow has none)"
+            )
+        register()
         _openers_registered.add(family)
 
 
@@ -162,14 +164,15 @@ class FileBytes:
     sha1: str
 
 
-def read_file(path: Path, max_bytes: int = MAX_IMAGE_BYTES, hashes: bool = True) -> FileBytes:
+def read_file(path: Path, max_bytes: int | None = None, hashes: bool = True) -> FileBytes:
     """Read a file in chunks, hashing while it streams (SHA-256, MD5, SHA-1; empty strings when
     ``hashes`` is False).
 
     Raises :class:`UnreadableImageError`: ``transient`` for I/O and permission errors and a file
     that changed while it was read (the next run tries again), not for a file over ``max_bytes``
-    (reported without reading it).
+    (reported without reading it); ``max_bytes`` defaults to :data:`MAX_IMAGE_BYTES`.
     """
+    max_bytes = MAX_IMAGE_BYTES if max_bytes is None else max_bytes
     digests = (hashlib.sha256(), hashlib.md5(), hashlib.sha1()) if hashes else ()
     chunks: list[bytes] = []
     try:
@@ -221,7 +224,7 @@ def target_size(width: int, height: int, shorter_side: int) -> tuple[int, int]:
 def _to_rgb(image: Image.Image) -> Image.Image:
     """RGB for any mode: 16-bit samples keep their high byte, transparency goes over white."""
     if image.mode.startswith("I;16") or image.mode == "I":
-        samples = np.asarray(image, dtype=np.uint32)
+        samples: np.ndarray = np.asarray(image, dtype=np.uint32)
         if image.mode.startswith("I;16") or samples.max(initial=0) > 255:
             samples = samples >> 8
         image = Image.fromarray(np.clip(samples, 0, 255).astype(np.uint8), "L")

@@ -79,13 +79,12 @@ def make_projection(mean: np.ndarray, matrix: np.ndarray, alpha: float) -> Proje
     return Projection(mean32, matrix32, float(alpha), digest)
 
 
-def save_projection(projection: Projection, path: Path, **extra: np.ndarray) -> None:
+def save_projection(projection: Projection, path: Path) -> None:
     np.savez(
         path,
         mean=projection.mean,
         matrix=projection.matrix,
-        alpha=np.float32(projection.alpha),
-        **extra,
+        alpha=np.asarray(projection.alpha, dtype=np.float32),
     )
 
 

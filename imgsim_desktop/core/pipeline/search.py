@@ -147,7 +147,7 @@ def run_query(
         scenes = [s for s in head.all_labels if s in chosen]
     hits, searched = indexes.search(vectors, [s for s in scenes if s in counts], settings.k)
     records = catalog.records(h.id for h in hits)
-    results = []
+    results: list[ResultRecord] = []
     for hit in hits:
         record = records.get(hit.id)
         if record is None:  # removed from the catalogue after the index was loaded

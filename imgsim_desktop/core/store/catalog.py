@@ -50,9 +50,12 @@ Labeller = Callable[[np.ndarray], list[tuple[str, float, np.ndarray]]]
 
 
 def _record(row: tuple) -> FileRecord:
+    (file_id, relpath, size, mtime_ns, sha256, md5, sha1, width, height, scene, confidence,
+     status, error, retry, missing) = row  # fmt: skip
     return FileRecord(
-        row[0], display_path(row[1]), bytes(row[1]), *row[2:13], bool(row[13]), bool(row[14])
-    )
+        file_id, display_path(relpath), bytes(relpath), size, mtime_ns, sha256, md5, sha1,
+        width, height, scene, confidence, status, error, bool(retry), bool(missing),
+    )  # fmt: skip
 
 
 def _blob(array: np.ndarray | None) -> bytes | None:
