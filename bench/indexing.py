@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import stat
 import subprocess
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import bundled_embedder_key, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +64,6 @@ def main() -> int:
             path.chmod(stat.S_IRUSR | stat.S_IWUSR)
         shutil.rmtree(scratch)
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "images": images,
         "first_index_s": round(first, 2),
         "images_per_s": round(images / first, 1),
@@ -72,8 +72,7 @@ def main() -> int:
         "one_query_fresh_process_s": round(single, 2),
         "per_query_in_batch_of_300_s": round((batch - single) / (len(queries) - 1), 4),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_result(args.out, report, bundled_embedder_key())
     print(json.dumps(report, indent=2))
     return 0
 

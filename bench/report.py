@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import stat
 import subprocess
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import bundled_embedder_key, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = ("html", "pdf", "csv", "json")
@@ -102,9 +103,7 @@ def main() -> int:
         for path in case.iterdir():
             path.chmod(stat.S_IRUSR | stat.S_IWUSR)
         shutil.rmtree(scratch)
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     report = {
-        "machine": machine,
         "k": K,
         "repeat": args.repeat,
         **cli,
@@ -113,8 +112,7 @@ def main() -> int:
         "report_overhead_s": round(max(cli.values()) - query_only, 2),
         **core,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_result(args.out, report, bundled_embedder_key())
     print(json.dumps(report, indent=2))
     return 0
 

@@ -17,13 +17,13 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import machine, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,8 +110,6 @@ def main() -> int:
     for row in rows:
         row["share_of_all_scenes_map"] = round(row["map"] / all_map, 4)
     report = {
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}",
         "embedder": embedder.identity.key,
         "images": summary.indexed + summary.unchanged,
         "index_seconds": round(index_seconds, 2),
@@ -121,8 +119,7 @@ def main() -> int:
         "rows": rows,
         "scene15_test_accuracy": bundled_head().test_accuracy,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_result(args.out, report, embedder.identity.key)
     print(f"| setting | mAP@{args.k} | share of all-scenes mAP | vectors searched | s/query |")
     print("|---|---|---|---|---|")
     for row in rows:
@@ -132,7 +129,7 @@ def main() -> int:
         )
     print(
         f"scene15 test accuracy {report['scene15_test_accuracy']:.4f}; index {index_seconds:.1f}s "
-        f"for {report['images']} images; {report['machine']}"
+        f"for {report['images']} images; {machine()}"
     )
     return 0
 

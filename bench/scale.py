@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchlib import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -196,8 +195,6 @@ def main() -> int:
         print(json.dumps(serve(args, folder)))
         return 0
     report: dict = {
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}",
         "n": args.n,
         "dim": args.dim,
         "params": {"m": args.m, "ef_construction": args.ef_construction},
@@ -212,8 +209,7 @@ def main() -> int:
     report.update(json.loads(served.stdout.strip().splitlines()[-1]))
     report["recall_at_10"] = exact(args, folder)
     report["index_files_mb"] = round(sum(p.stat().st_size for p in folder.glob("*.hnsw")) / 2**20)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_result(args.out, report, None)  # synthetic vectors: no model
     print(json.dumps(report, indent=2))
     return 0
 
