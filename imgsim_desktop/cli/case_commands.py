@@ -8,7 +8,7 @@ import sys
 
 from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit, warn
 from imgsim_desktop.core import open_case
-from imgsim_desktop.core.errors import AuditLogError
+from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -105,6 +105,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    with open_case(args.case, log_open=False) as case:
+        if not case.is_indexed:
+            raise NotIndexedError(f"case {case.root} has not been indexed yet (run: imgsim index)")
+        problems = case.verify()
+    for part, found in problems.items():
+        if args.json:
+            emit({"part": part, "ok": not found, "problems": found})
+        else:
+            print(f"{part}: " + ("ok" if not found else "; ".join(found)))
+    if any(problems.values()):
+        raise ImgsimError("the case's data is damaged (see above)")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the one-case commands to the ``imgsim`` parser."""
     p = sub.add_parser("index", help="index new and changed images of a case folder")
@@ -134,6 +149,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("case", metavar="CASE_DIR")
     p.add_argument("--json", action="store_true", help="one JSON object per line per file")
     p.set_defaults(run=cmd_files)
+
+    p = sub.add_parser(
+        "verify", help="check the catalogue, every index file (full SHA-256) and the audit log"
+    )
+    p.add_argument("case", metavar="CASE_DIR")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per part")
+    p.set_defaults(run=cmd_verify)
 
     p = sub.add_parser("audit", help="print the case's audit log and check its hash chain")
     p.add_argument("case", metavar="CASE_DIR")

@@ -220,6 +220,19 @@ class Case:
         self.audit.append("query", **result.audit_fields())
         return result
 
+    def verify(self) -> dict[str, list[str]]:
+        """Check everything kept for the case in full: the catalogue (SQLite's integrity check),
+        every index file (full SHA-256 against its metadata; a damaged one is also rebuilt by the
+        next query or index run) and the audit log. Returns problems by part (empty lists when
+        all is sound)."""
+        catalog = self._open_catalog(create=False)
+        indexes = self._indexes().verify(list(self.head.all_labels))
+        return {
+            "catalogue": catalog.integrity_problems(),
+            "indexes": [f"{scene}: {why}" for scene, why in indexes.items() if why],
+            "audit log": self.audit.verify(),
+        }
+
     def set_mark(self, path: str, sha256: str, mark: str | None) -> Mark:
         """Mark one version of a file ``include`` or ``not_relevant`` (None clears); audited.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -216,3 +217,35 @@ def test_second_indexer_waits_for_the_first_process(case_dir: Path) -> None:
         assert time.monotonic() - started > 0.5
         assert summary.unchanged == 13
         assert holder.wait(timeout=10) == 0
+
+
+def test_loads_check_cheaply_and_verify_checks_in_full(
+    case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _open(case_dir) as case:
+        case.index()
+        folder = case.data_dir / "indexes"
+    hashed: list[str] = []
+    real = index_module.sha256_file
+
+    def counting(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(index_module, "sha256_file", counting)
+    with _open(case_dir) as case:  # a fresh process's first query: no full hash of any file
+        assert _top(case, case_dir) == "scene0_a.jpg"
+        assert hashed == []
+        assert case.verify() == {"catalogue": [], "indexes": [], "audit log": []}
+    saved = sorted(p.name for p in folder.glob("*") if p.suffix in (".hnsw", ".npy"))
+    assert sorted(set(hashed)) == saved
+    graph = sorted(folder.glob("*.hnsw"))[0]
+    with open(graph, "r+b") as handle:  # damage in the middle of the graph
+        stamp = graph.stat()
+        handle.seek(stamp.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(stamp.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(graph, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    with _open(case_dir) as case:
+        assert case.verify()["indexes"] == [f"{graph.stem}: checksum mismatch"]

@@ -107,3 +107,21 @@ def test_expected_errors_are_one_line(
     assert bad.returncode == 1 and "notes.txt" in bad.stderr and "Traceback" not in bad.stderr
     absent = imgsim("query", fixture_case, tmp_path / "absent.jpg", home=imgsim_home)
     assert absent.returncode == 1 and len(absent.stderr.strip().splitlines()) == 1
+
+
+def test_verify_checks_the_case_in_full(indexed, imgsim_home: Path) -> None:
+    case, _ = indexed
+    run = imgsim("verify", case, "--json", home=imgsim_home)
+    assert run.returncode == 0, run.stderr
+    assert {line["part"]: line["ok"] for line in run.json_lines()} == {
+        "catalogue": True,
+        "indexes": True,
+        "audit log": True,
+    }
+    graph = next((imgsim_home / "cases").glob("*/indexes/*.hnsw"))
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    run = imgsim("verify", case, "--json", home=imgsim_home)
+    assert run.returncode == 1 and "damaged" in run.stderr
+    assert {line["part"]: line["ok"] for line in run.json_lines()}["indexes"] is False

@@ -246,6 +246,11 @@ class Catalog:
         finally:
             self._db.execute("COMMIT")
 
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own full check of the catalogue file (empty when it is sound)."""
+        rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
     # --- reads ----------------------------------------------------------------------------
     def _ids(self, where: str, params: tuple) -> np.ndarray:
         rows = self._db.execute(f"SELECT id FROM files WHERE {where} ORDER BY id", params)
