@@ -13,11 +13,16 @@ import sys
 from collections.abc import Callable
 
 from imgsim_desktop import __version__
-from imgsim_desktop.cli import case_commands, registry_commands, report_command
+from imgsim_desktop.cli import (
+    case_commands,
+    library_commands,
+    registry_commands,
+    report_command,
+)
 from imgsim_desktop.cli.common import EXIT_FAILURE, EXIT_USAGE, Parser, UsageError
 from imgsim_desktop.core import ImgsimError
 
-COMMAND_GROUPS = (case_commands, registry_commands, report_command)
+COMMAND_GROUPS = (case_commands, registry_commands, report_command, library_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,20 +27,22 @@ class Parser(argparse.ArgumentParser):
 class ProgressBars:
     """One tqdm bar per stage of long work, drawn only on a terminal."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, stages: tuple[str, ...] = ("embed",)) -> None:
         self._enabled = enabled
+        self._stages = stages
         self._bar: Any = None
         self._stage = ""
 
     def __call__(self, event: ProgressEvent) -> None:
-        if not self._enabled or event.stage != "embed":
+        if not self._enabled or event.stage not in self._stages:
             return
         if self._bar is None or event.stage != self._stage:
             from tqdm import tqdm
 
             self.close()
             self._stage = event.stage
-            self._bar = tqdm(total=event.total, desc="embedding", unit="img", file=sys.stderr)
+            desc = "embedding" if event.stage == "embed" else event.stage
+            self._bar = tqdm(total=event.total, desc=desc, unit="img", file=sys.stderr)
         self._bar.update(event.done - self._bar.n)
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ app's data folder (see :mod:`imgsim_desktop.core.paths`).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +20,17 @@ from imgsim_desktop.core.errors import (
     CaseNotFoundError,
     ImgsimError,
     NotIndexedError,
+    StorageError,
 )
 from imgsim_desktop.core.evidence.casefolder import scan_case
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
+from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
 from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
+from imgsim_desktop.core.store.archive import MANIFEST
 from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.index import SceneIndexes
@@ -186,7 +190,7 @@ class Case:
         return summary
 
     def _record_run(self, catalog: Catalog) -> None:
-        record_run(self.data_dir, self.root, catalog, catalog.get_meta("last_indexed") or "")
+        record_run(self.data_dir, self.root, catalog, catalog.get_meta("last_indexed"))
 
     def query(
         self,
@@ -219,6 +223,33 @@ class Case:
             raise
         self.audit.append("query", **result.audit_fields())
         return result
+
+    def archive(
+        self,
+        library: str | Path,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> ArchiveSummary:
+        """Write this case's archive into the library folder ``library`` (see
+        :mod:`imgsim_desktop.core.store.archive`); the audit log records it."""
+        library = Path(library).expanduser().absolute()
+        if is_inside(library, self.root):
+            raise StorageError(f"an archive is never written inside the case folder: {library}")
+        catalog = self._open_catalog(create=False)
+        self._record_run(catalog)
+        summary = archive_case(
+            self.data_dir, self.root, catalog, self.info, library, Reporter(progress, cancel)
+        )
+        manifest_sha256 = hashlib.sha256((summary.path / MANIFEST).read_bytes()).hexdigest()
+        self.audit.append(
+            "case_archived",
+            archive=str(summary.path),
+            manifest_sha256=manifest_sha256,
+            files=summary.files,
+            images=summary.images,
+            thumbnails=summary.thumbnails,
+        )
+        return summary
 
     def verify(self) -> dict[str, list[str]]:
         """Check everything kept for the case in full: the catalogue (SQLite's integrity check),

@@ -134,6 +134,14 @@ class Catalog:
             self._db.execute("INSERT OR IGNORE INTO embedders (key, dim) VALUES (?, ?)", (key, dim))
         return self.embedder_id(key)
 
+    def embedder_keys(self) -> list[str]:
+        """The identity keys of the embedders whose vectors the catalogue holds."""
+        rows = self._db.execute(
+            "SELECT key FROM embedders WHERE id IN (SELECT DISTINCT embedder_id FROM files) "
+            "ORDER BY id"
+        )
+        return [r[0] for r in rows]
+
     # --- writes ---------------------------------------------------------------------------
     def known_files(self) -> dict[bytes, KnownFile]:
         rows = self._db.execute(

@@ -130,7 +130,7 @@ def fingerprint(catalog: Catalog) -> list[dict[str, Any]]:
     ]
 
 
-def record_run(data_dir: Path, root: Path, catalog: Catalog, last_indexed: str) -> CaseInfo:
+def record_run(data_dir: Path, root: Path, catalog: Catalog, last_indexed: str | None) -> CaseInfo:
     """Update ``case.json`` after an indexing run: counts, time and a fresh fingerprint."""
     info = ensure_info(data_dir, root)
     info.files = catalog.count_all()
