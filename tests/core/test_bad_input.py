@@ -91,7 +91,7 @@ def test_a_file_deleted_or_changed_while_indexing(
             path.write_bytes(good_png)  # replaced after the scan
         return real_load(path, shorter_side)
 
-    monkeypatch.setattr("imgsim_desktop.core.pipeline.indexing.load_for_embedding", racing_load)
+    monkeypatch.setattr("imgsim_desktop.core.pipeline.analysis.load_for_embedding", racing_load)
     with open_case(case_dir, embedder=FakeEmbedder(), head=fake_head()) as case:
         summary = case.index()
         failed = {f["path"]: f["error"] for f in summary.failed}

@@ -20,33 +20,25 @@ with the catalogue.
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import numpy as np
-
-from imgsim_desktop.core.errors import Cancelled, UnreadableImageError
+from imgsim_desktop.core.errors import Cancelled
 from imgsim_desktop.core.evidence.casefolder import CaseFile, ScanResult
 from imgsim_desktop.core.evidence.imagefile import (
-    LoadedImage,
-    load_for_embedding,
     looks_like_image,
-    plain_reason,
 )
-from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.paths import display_path
+from imgsim_desktop.core.pipeline.analysis import analyse, scene_labels
 from imgsim_desktop.core.pipeline.plan import plan_run
 from imgsim_desktop.core.progress import Reporter
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.index import SceneIndexes
 from imgsim_desktop.core.store.locking import indexing_lock
 from imgsim_desktop.core.store.records import (
-    STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_NOT_IMAGE,
     FileRow,
@@ -104,103 +96,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _load(item: CaseFile, shorter_side: int) -> LoadedImage | UnreadableImageError:
-    """Read one file; whatever goes wrong becomes an error recorded against that file."""
-    try:
-        return load_for_embedding(item.path, shorter_side)
-    except UnreadableImageError as exc:
-        return exc
-    except MemoryError:
-        return UnreadableImageError("not enough memory to read this file", transient=True)
-    except Exception as exc:  # a bug or an odd file must not stop the run
-        return UnreadableImageError(
-            f"unexpected error while reading ({type(exc).__name__}: {plain_reason(exc)})",
-            transient=True,
-        )
-
-
-def _loaded_in_order(
-    items: list[CaseFile], shorter_side: int, pool: ThreadPoolExecutor
-) -> Iterator[tuple[CaseFile, LoadedImage | UnreadableImageError]]:
-    """Decode on the pool, a bounded window ahead of the consumer, yielding in input order."""
-    window: deque[tuple[CaseFile, Future]] = deque()
-    pending = iter(items)
-    for item in pending:
-        window.append((item, pool.submit(_load, item, shorter_side)))
-        if len(window) >= 2 * BATCH_SIZE:
-            break
-    while window:
-        item, future = window.popleft()
-        nxt = next(pending, None)
-        if nxt is not None:
-            window.append((nxt, pool.submit(_load, nxt, shorter_side)))
-        yield item, future.result()
-
-
-def _labels(head: SceneHead, vectors: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
-    probs = head.probabilities(vectors)
-    return [(*head.label(row), row) for row in probs]
-
-
-def _failure(item: CaseFile, error: UnreadableImageError) -> FileRow:
-    return FileRow(
-        item.relpath, item.size, item.mtime_ns, STATUS_FAILED, error=str(error),
-        retry=error.transient,
-    )  # fmt: skip
-
-
-def _indexed_row(
-    item: CaseFile, loaded: LoadedImage, vector: np.ndarray, label: tuple[str, float, np.ndarray]
-) -> FileRow:
-    scene, confidence, probs = label
-    return FileRow(
-        relpath=item.relpath,
-        size=loaded.size,
-        mtime_ns=loaded.mtime_ns,
-        status=STATUS_INDEXED,
-        sha256=loaded.sha256,
-        md5=loaded.md5,
-        sha1=loaded.sha1,
-        width=loaded.width,
-        height=loaded.height,
-        scene=scene,
-        scene_confidence=confidence,
-        scene_probs=probs,
-        vector=vector,
-    )
-
-
-def _embed_batch(
-    batch: list[tuple[CaseFile, LoadedImage]], embedder: Embedder, head: SceneHead
-) -> list[FileRow]:
-    """Rows for a batch; if the model fails on the batch, each image is embedded alone so only
-    the image it fails on is recorded as failed."""
-    try:
-        vectors = embedder.embed([loaded.pixels for _, loaded in batch])
-    except Exception:
-        if len(batch) == 1:
-            raise
-        return [row for one in batch for row in _embed_one(one, embedder, head)]
-    labels = _labels(head, vectors)
-    return [
-        _indexed_row(item, loaded, vector, label)
-        for (item, loaded), vector, label in zip(batch, vectors, labels, strict=True)
-    ]
-
-
-def _embed_one(
-    one: tuple[CaseFile, LoadedImage], embedder: Embedder, head: SceneHead
-) -> list[FileRow]:
-    try:
-        return _embed_batch([one], embedder, head)
-    except Exception as exc:
-        error = UnreadableImageError(
-            f"the model failed on this image ({type(exc).__name__}: {plain_reason(exc)})",
-            transient=True,
-        )
-        return [_failure(one[0], error)]
-
-
 def index_case(
     case_root_label: str,
     scan: Callable[[], ScanResult],
@@ -249,7 +144,7 @@ def _index_locked(
         reporter.report(
             "scenes", 0, 1, "the scene head changed: relabelling stored vectors", force=True
         )
-        catalog.relabel(lambda vectors: _labels(head, vectors), embedder_id or 0, identity.dim)
+        catalog.relabel(lambda vectors: scene_labels(head, vectors), embedder_id or 0, identity.dim)
     catalog.set_meta(HEAD_META, head.key)
     cancelled = False
     try:
@@ -299,30 +194,11 @@ def _embed_files(
         )
     if not images:
         return
-    shorter_side = embedder.identity.shorter_side
-    batch: list[tuple[CaseFile, LoadedImage]] = []
-    failed: list[FileRow] = []
     done = 0
     reporter.report("embed", 0, len(images), force=True)
-
-    def flush() -> None:
-        rows = (_embed_batch(batch, embedder, head) if batch else []) + failed
-        if rows:
-            catalog.write_rows(rows, _now(), embedder_id)
+    for rows, done in analyse(images, embedder, head, BATCH_SIZE):
+        catalog.write_rows(rows, _now(), embedder_id)
         summary.indexed += sum(r.status == STATUS_INDEXED for r in rows)
-        batch.clear()
-        failed.clear()
-
-    with ThreadPoolExecutor(max_workers=worker_count(), thread_name_prefix="imgsim-decode") as pool:
-        for item, loaded in _loaded_in_order(images, shorter_side, pool):
-            if isinstance(loaded, UnreadableImageError):
-                failed.append(_failure(item, loaded))
-            else:
-                batch.append((item, loaded))
-            done += 1
-            if len(batch) + len(failed) >= BATCH_SIZE:
-                flush()
-                reporter.report("embed", done, len(images), display_path(item.relpath))
-                reporter.check_cancel()
-        flush()
+        reporter.report("embed", done, len(images), display_path(rows[-1].relpath))
+        reporter.check_cancel()
     reporter.report("embed", done, len(images), force=True)

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What is computed for each file of a case: read it once (hashes), decode it, embed it, label it.
+
+:func:`analyse` is the one loop that turns files into catalogue rows, whether the indexer runs
+it in this process (decoding on a thread pool a bounded window ahead of the model, which embeds
+a batch at a time) or a cluster worker runs it on a shard (:mod:`.cluster`). Whatever goes wrong
+with one file becomes that file's failure row, in plain words; if the model fails on a batch, each
+image is embedded alone so only the one it fails on is recorded as failed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from imgsim_desktop.core.errors import UnreadableImageError
+from imgsim_desktop.core.evidence.casefolder import CaseFile
+from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, plain_reason
+from imgsim_desktop.core.machine import worker_count
+from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.store.records import STATUS_FAILED, STATUS_INDEXED, FileRow
+
+
+def _load(item: CaseFile, shorter_side: int) -> LoadedImage | UnreadableImageError:
+    """Read one file; whatever goes wrong becomes an error recorded against that file."""
+    try:
+        return load_for_embedding(item.path, shorter_side)
+    except UnreadableImageError as exc:
+        return exc
+    except MemoryError:
+        return UnreadableImageError("not enough memory to read this file", transient=True)
+    except Exception as exc:  # a bug or an odd file must not stop the run
+        return UnreadableImageError(
+            f"unexpected error while reading ({type(exc).__name__}: {plain_reason(exc)})",
+            transient=True,
+        )
+
+
+def _loaded_in_order(
+    items: list[CaseFile], shorter_side: int, pool: ThreadPoolExecutor, ahead: int
+) -> Iterator[tuple[CaseFile, LoadedImage | UnreadableImageError]]:
+    """Decode on the pool, a bounded window ahead of the consumer, yielding in input order."""
+    window: deque[tuple[CaseFile, Future]] = deque()
+    pending = iter(items)
+    for item in pending:
+        window.append((item, pool.submit(_load, item, shorter_side)))
+        if len(window) >= ahead:
+            break
+    while window:
+        item, future = window.popleft()
+        nxt = next(pending, None)
+        if nxt is not None:
+            window.append((nxt, pool.submit(_load, nxt, shorter_side)))
+        yield item, future.result()
+
+
+def scene_labels(head: SceneHead, vectors: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
+    """(scene, confidence, probabilities) for each vector."""
+    probs = head.probabilities(vectors)
+    return [(*head.label(row), row) for row in probs]
+
+
+def _failure(item: CaseFile, error: UnreadableImageError) -> FileRow:
+    return FileRow(
+        item.relpath, item.size, item.mtime_ns, STATUS_FAILED, error=str(error),
+        retry=error.transient,
+    )  # fmt: skip
+
+
+def _indexed_row(
+    item: CaseFile, loaded: LoadedImage, vector: np.ndarray, label: tuple[str, float, np.ndarray]
+) -> FileRow:
+    scene, confidence, probs = label
+    return FileRow(
+        relpath=item.relpath,
+        size=loaded.size,
+        mtime_ns=loaded.mtime_ns,
+        status=STATUS_INDEXED,
+        sha256=loaded.sha256,
+        md5=loaded.md5,
+        sha1=loaded.sha1,
+        width=loaded.width,
+        height=loaded.height,
+        scene=scene,
+        scene_confidence=confidence,
+        scene_probs=probs,
+        vector=vector,
+    )
+
+
+def _embed_batch(
+    batch: list[tuple[CaseFile, LoadedImage]], embedder: Embedder, head: SceneHead
+) -> list[FileRow]:
+    """Rows for a batch; if the model fails on the batch, each image is embedded alone so only
+    the image it fails on is recorded as failed."""
+    try:
+        vectors = embedder.embed([loaded.pixels for _, loaded in batch])
+    except Exception:
+        if len(batch) == 1:
+            raise
+        return [row for one in batch for row in _embed_one(one, embedder, head)]
+    labels = scene_labels(head, vectors)
+    return [
+        _indexed_row(item, loaded, vector, label)
+        for (item, loaded), vector, label in zip(batch, vectors, labels, strict=True)
+    ]
+
+
+def _embed_one(
+    one: tuple[CaseFile, LoadedImage], embedder: Embedder, head: SceneHead
+) -> list[FileRow]:
+    try:
+        return _embed_batch([one], embedder, head)
+    except Exception as exc:
+        error = UnreadableImageError(
+            f"the model failed on this image ({type(exc).__name__}: {plain_reason(exc)})",
+            transient=True,
+        )
+        return [_failure(one[0], error)]
+
+
+def analyse(
+    items: list[CaseFile], embedder: Embedder, head: SceneHead, batch_size: int
+) -> Iterator[tuple[list[FileRow], int]]:
+    """Rows for ``items``, a batch at a time (about ``batch_size`` files), with how many files
+    are done so far. Closing the generator stops the work (the decoders finish their window)."""
+    batch: list[tuple[CaseFile, LoadedImage]] = []
+    failed: list[FileRow] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=worker_count(), thread_name_prefix="imgsim-decode") as pool:
+        loaded_items = _loaded_in_order(
+            items, embedder.identity.shorter_side, pool, ahead=2 * batch_size
+        )
+        for item, loaded in loaded_items:
+            if isinstance(loaded, UnreadableImageError):
+                failed.append(_failure(item, loaded))
+            else:
+                batch.append((item, loaded))
+            done += 1
+            if len(batch) + len(failed) >= batch_size or done == len(items):
+                rows = (_embed_batch(batch, embedder, head) if batch else []) + failed
+                batch, failed = [], []
+                yield rows, done
