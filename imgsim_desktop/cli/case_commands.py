@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from imgsim_desktop.cli.cluster_options import add_cluster_arguments, cluster_options
 from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit, warn
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
@@ -16,7 +17,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     with open_case(args.case) as case:
         try:
             summary = case.index(
-                progress=bars, allow_removal=args.allow_removal, new_case=args.new_case
+                progress=bars,
+                allow_removal=args.allow_removal,
+                new_case=args.new_case,
+                cluster=cluster_options(args),
             )
         finally:
             bars.close()
@@ -135,6 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="index as a new case even if the folder holds a known case's moved evidence",
     )
+    add_cluster_arguments(p)
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("query", help="rank the case's images by similarity to each query image")

@@ -27,6 +27,7 @@ from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedde
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
+from imgsim_desktop.core.pipeline.cluster import ClusterOptions
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
 from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
@@ -140,6 +141,7 @@ class Case:
         cancel: CancelCheck | None = None,
         allow_removal: bool = False,
         new_case: bool = False,
+        cluster: ClusterOptions | None = None,
     ) -> IndexSummary:
         """Index new and changed files (see :func:`imgsim_desktop.core.pipeline.indexing.index_case`).
 
@@ -148,6 +150,8 @@ class Case:
                 unmounted (empty, unreadable, or more than half of the files gone at once).
             new_case: index a folder as a new case even when it holds the evidence of a known
                 case whose folder is gone (otherwise :class:`CaseMovedError` names the relink).
+            cluster: read and embed on a Dask cluster (see
+                :mod:`imgsim_desktop.core.pipeline.cluster`); this process writes.
         """
         if not new_case and not self.catalog_path.exists():
             moved = find_moved_case(self.root)
@@ -172,6 +176,7 @@ class Case:
                 self._indexes(),
                 Reporter(progress, cancel),
                 allow_removal=allow_removal,
+                cluster=cluster,
             )
         except Cancelled as exc:
             self._record_run(catalog)

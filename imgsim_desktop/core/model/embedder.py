@@ -117,6 +117,12 @@ class EfficientNetLiteEmbedder:
         )
         self._model: Any = None
         self._model_lock = threading.Lock()
+        self._args = (shorter_side, batch_size, project)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its settings (a cluster worker builds its own, from its own installation,
+        and loads the model there); the receiver checks that the identity is the same."""
+        return (self.__class__, self._args)
 
     @property
     def identity(self) -> EmbedderIdentity:

@@ -11,7 +11,7 @@ image is embedded alone so only the one it fails on is recorded as failed.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -125,7 +125,7 @@ def _embed_one(
 
 def analyse(
     items: list[CaseFile], embedder: Embedder, head: SceneHead, batch_size: int
-) -> Iterator[tuple[list[FileRow], int]]:
+) -> Generator[tuple[list[FileRow], int], None, None]:
     """Rows for ``items``, a batch at a time (about ``batch_size`` files), with how many files
     are done so far. Closing the generator stops the work (the decoders finish their window)."""
     batch: list[tuple[CaseFile, LoadedImage]] = []

@@ -20,7 +20,7 @@ with the catalogue.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -33,6 +33,11 @@ from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.paths import display_path
 from imgsim_desktop.core.pipeline.analysis import analyse, scene_labels
+from imgsim_desktop.core.pipeline.cluster import (
+    ClusterOptions,
+    analyse_on_cluster,
+    check_options,
+)
 from imgsim_desktop.core.pipeline.plan import plan_run
 from imgsim_desktop.core.progress import Reporter
 from imgsim_desktop.core.store.catalog import Catalog
@@ -105,8 +110,10 @@ def index_case(
     indexes: SceneIndexes,
     reporter: Reporter,
     allow_removal: bool = False,
+    cluster: ClusterOptions | None = None,
 ) -> IndexSummary:
-    """Index new and changed files; see the module docstring.
+    """Index new and changed files (on a Dask cluster when ``cluster`` is given, see
+    :mod:`.cluster`); see the module docstring.
 
     Raises EvidenceUnavailableError (nothing changed) when the case looks unmounted, Cancelled
     (with the summary of what was kept) after syncing the indexes, CaseLockedError when another
@@ -115,8 +122,9 @@ def index_case(
     """
     with indexing_lock(indexes.folder):
         return _index_locked(
-            case_root_label, scan, catalog, embedder, head, indexes, reporter, allow_removal
-        )
+            case_root_label, scan, catalog, embedder, head, indexes, reporter, allow_removal,
+            cluster,
+        )  # fmt: skip
 
 
 def _index_locked(
@@ -128,8 +136,11 @@ def _index_locked(
     indexes: SceneIndexes,
     reporter: Reporter,
     allow_removal: bool,
+    cluster: ClusterOptions | None,
 ) -> IndexSummary:
     started = time.monotonic()
+    if cluster is not None:
+        check_options(cluster)  # before anything is read or written
     summary = IndexSummary(case=case_root_label)
     reporter.report("scan", 0, 0, "listing files", force=True)
     found = scan()
@@ -148,7 +159,8 @@ def _index_locked(
     catalog.set_meta(HEAD_META, head.key)
     cancelled = False
     try:
-        _embed_files(plan.todo, catalog, embedder, embedder_id, head, reporter, summary)
+        analysed = _analyser(case_root_label, embedder, head, cluster)
+        _embed_files(plan.todo, catalog, analysed, embedder_id, reporter, summary)
     except Cancelled:
         cancelled = True
     finally:
@@ -171,12 +183,23 @@ def _index_locked(
     return summary
 
 
+Analyser = Callable[[list[CaseFile]], Generator[tuple[list[FileRow], int], None, None]]
+
+
+def _analyser(
+    root: str, embedder: Embedder, head: SceneHead, cluster: ClusterOptions | None
+) -> Analyser:
+    """Files to rows, in this process or on the cluster."""
+    if cluster is None:
+        return lambda items: analyse(items, embedder, head, BATCH_SIZE)
+    return lambda items: analyse_on_cluster(items, root, embedder, head, cluster, BATCH_SIZE)
+
+
 def _embed_files(
     todo: list[CaseFile],
     catalog: Catalog,
-    embedder: Embedder,
+    analysed: Analyser,
     embedder_id: int | None,
-    head: SceneHead,
     reporter: Reporter,
     summary: IndexSummary,
 ) -> None:
@@ -196,9 +219,13 @@ def _embed_files(
         return
     done = 0
     reporter.report("embed", 0, len(images), force=True)
-    for rows, done in analyse(images, embedder, head, BATCH_SIZE):
-        catalog.write_rows(rows, _now(), embedder_id)
-        summary.indexed += sum(r.status == STATUS_INDEXED for r in rows)
-        reporter.report("embed", done, len(images), display_path(rows[-1].relpath))
-        reporter.check_cancel()
+    results = analysed(images)
+    try:
+        for rows, done in results:
+            catalog.write_rows(rows, _now(), embedder_id)
+            summary.indexed += sum(r.status == STATUS_INDEXED for r in rows)
+            reporter.report("embed", done, len(images), display_path(rows[-1].relpath))
+            reporter.check_cancel()
+    finally:
+        results.close()
     reporter.report("embed", done, len(images), force=True)
