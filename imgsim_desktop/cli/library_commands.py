@@ -1,13 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
-"""``imgsim archive``: past cases kept in a library folder, searchable without the evidence."""
+"""``imgsim search`` and ``imgsim archive``: past cases, searched together, kept in a library
+folder and searchable without the evidence."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, emit
+from imgsim_desktop.cli.common import EXIT_FAILURE, EXIT_OK, ProgressBars, UsageError, emit, warn
 from imgsim_desktop.core import open_case
+from imgsim_desktop.core.errors import NotIndexedError
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.model.scenes import bundled_head
+from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+from imgsim_desktop.core.pipeline.query import QuerySettings
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
@@ -33,8 +40,60 @@ def cmd_archive(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    embedder = EfficientNetLiteEmbedder()
+    head = bundled_head()
+    libraries = [Path(folder).expanduser().absolute() for folder in args.library]
+    sources = open_sources(embedder, args.case or None, libraries)
+    try:
+        for skipped in sources.skipped:
+            warn(f"case {skipped['case']} not searched: {skipped['reason']}")
+        if not sources.searched:
+            raise NotIndexedError("no case to search (index one, or name a --library)")
+        settings = QuerySettings(k=args.k, all_scenes=args.all_scenes)
+        for result in search_cases(
+            [Path(i) for i in args.images], sources, embedder, head, settings
+        ):
+            if args.json:
+                emit(result.to_json())
+                continue
+            print(f"query {result.query_path}  sha256 {result.query_sha256}")
+            print(f"  {len(result.cases_searched or [])} case(s) searched")
+            for r in result.results:
+                print(f"  {r.rank:4d}  {r.score:.4f}  {r.case}  {r.path}")
+    finally:
+        sources.close()
+    return EXIT_FAILURE if sources.skipped else EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``archive`` to the ``imgsim`` parser."""
+    """Add ``archive`` and ``search`` to the ``imgsim`` parser."""
+    p = sub.add_parser(
+        "search",
+        help="rank the images of every case indexed here (and of archived cases) by similarity",
+    )
+    p.add_argument("images", metavar="IMAGE", nargs="+")
+    p.add_argument("-k", type=int, default=20, help="number of results per query (default 20)")
+    p.add_argument("--all-scenes", action="store_true", help="search every scene's index")
+    p.add_argument(
+        "--library",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also search every archived case in this library folder (repeatable)",
+    )
+    p.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        metavar="DIR_OR_ID",
+        help="search only these cases of this user (repeatable; default: all of them)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    p.set_defaults(run=cmd_search)
+
     p = sub.add_parser(
         "archive",
         help="write a case's catalogue, indexes, marks, audit log and thumbnails to a library",

@@ -29,7 +29,12 @@ from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
 from imgsim_desktop.core.pipeline.cluster import ClusterOptions
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
-from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
+from imgsim_desktop.core.pipeline.search import (
+    QueryResult,
+    QuerySettings,
+    SearchSource,
+    run_query,
+)
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
 from imgsim_desktop.core.store.archive import MANIFEST
 from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
@@ -212,17 +217,13 @@ class Case:
         indexes = self._query_indexes()
         settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
         try:
-            with indexes.lock:
-                indexes.sync_for_query(catalog, list(self.head.all_labels))
-                result = run_query(
-                    Path(image_path),
-                    self.root,
-                    catalog,
-                    self.embedder,
-                    self.head,
-                    indexes,
-                    settings,
-                )
+            result = run_query(
+                Path(image_path),
+                SearchSource(self.root, catalog, indexes),
+                self.embedder,
+                self.head,
+                settings,
+            )
         except ImgsimError as exc:
             self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))
             raise

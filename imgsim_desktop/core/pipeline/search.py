@@ -1,184 +1,133 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Query by image: embed the query (and its rotations), pick scenes, search, rank.
+"""Searching one case or many: the embedded query against each source's indexes, one ranking.
 
-A query is described completely by its :class:`QueryResult`: the query file's hash, its scene
-probabilities, the scenes searched, the settings used and the embedder identity, so that a result
-can be reproduced and reported.
+A source is a case's catalogue and its per-scene indexes: a case of this user's app data, or an
+archived one in a library. The query is embedded once (:mod:`.query`); every source is searched
+with the same vectors and scenes, and the hits of all sources are merged by score, so that the
+ranking over two cases is the ranking of one case holding both. Only the vectors the query's
+embedder made are searched; a source still being re-embedded says how many are pending.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from imgsim_desktop.core.errors import UnreadableImageError
-from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 from imgsim_desktop.core.model.embedder import Embedder
-from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
+from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
+from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 from imgsim_desktop.core.store.catalog import Catalog
-from imgsim_desktop.core.store.index import SceneIndexes
+from imgsim_desktop.core.store.index import Hit, SceneIndexes
 
-#: Quarter turns tried for the query: photos whose orientation was lost are still found.
-QUERY_ROTATIONS = (0, 1, 2, 3)
-
-
-@dataclass(frozen=True)
-class QuerySettings:
-    """Everything that shapes a query's ranking besides the images (recorded with the result)."""
-
-    k: int = 20
-    all_scenes: bool = False
-    coverage: float = DEFAULT_COVERAGE
-    rotations: bool = True
-
-
-@dataclass(frozen=True)
-class ResultRecord:
-    """One ranked match."""
-
-    rank: int
-    id: int
-    path: str
-    absolute_path: str
-    score: float
-    scene: str
-    sha256: str | None
-    size: int
-    width: int | None
-    height: int | None
+__all__ = ["QueryResult", "QuerySettings", "ResultRecord", "SearchSource", "run_query", "search"]
 
 
 @dataclass
-class QueryResult:
-    """A query, what was searched, and the ranked matches."""
+class SearchSource:
+    """One searchable case.
 
-    query_path: str
-    query_sha256: str
-    scene: str
-    scene_confidence: float
-    scene_probabilities: dict[str, float]
-    scenes_searched: list[str]
-    settings: QuerySettings
-    embedder: str
-    vectors_searched: int
-    vectors_total: int
-    results: list[ResultRecord] = field(default_factory=list)
-    #: Indexed images whose vector another embedder made (a re-embed not finished): not searched.
-    vectors_pending: int = 0
+    Attributes:
+        root: the case folder as indexed (result paths are made absolute against it).
+        catalog: its catalogue.
+        indexes: its per-scene indexes (synced with the catalogue before a search).
+        case_id: the case's id; set for a search over several cases (results then name it).
+    """
 
-    def to_json(self) -> dict:
-        return {
-            "query": {
-                "path": os.fsencode(self.query_path).decode("utf-8", "backslashreplace"),
-                "sha256": self.query_sha256,
-                "scene": self.scene,
-                "scene_confidence": round(self.scene_confidence, 4),
-                "scenes_searched": self.scenes_searched,
-                "settings": asdict(self.settings),
-                "embedder": self.embedder,
-                "vectors_searched": self.vectors_searched,
-                "vectors_total": self.vectors_total,
-                "vectors_pending": self.vectors_pending,
-            },
-            "results": [
-                {
-                    "rank": r.rank,
-                    "path": r.path,
-                    "score": round(r.score, 6),
-                    "scene": r.scene,
-                    "sha256": r.sha256,
-                }
-                for r in self.results
-            ],
-        }
-
-    def audit_fields(self) -> dict:
-        """The fields of the audit log's ``query`` event: enough to reproduce and check it."""
-        return {
-            "query_path": self.query_path,
-            "query_sha256": self.query_sha256,
-            "k": self.settings.k,
-            "settings": asdict(self.settings),
-            "scene": self.scene,
-            "scenes_searched": self.scenes_searched,
-            "embedder": self.embedder,
-            "vectors_searched": self.vectors_searched,
-            "vectors_total": self.vectors_total,
-            "vectors_pending": self.vectors_pending,
-            "results": [
-                {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
-                for r in self.results
-            ],
-        }
+    root: Path
+    catalog: Catalog
+    indexes: SceneIndexes
+    case_id: str | None = None
 
 
-def query_vectors(pixels: np.ndarray, embedder: Embedder, rotations: bool) -> np.ndarray:
-    """The query's vectors: upright first, then each further quarter turn when asked."""
-    turns = QUERY_ROTATIONS if rotations else (0,)
-    return embedder.embed([np.ascontiguousarray(np.rot90(pixels, t)) for t in turns])
+@dataclass
+class _Found:
+    hit: Hit
+    source: SearchSource
 
 
-def run_query(
-    image_path: Path,
-    case_root: Path,
-    catalog: Catalog,
-    embedder: Embedder,
-    head: SceneHead,
-    indexes: SceneIndexes,
-    settings: QuerySettings,
-) -> QueryResult:
-    """Search the case for images like ``image_path``; raises UnreadableImageError."""
-    try:
-        loaded = load_for_embedding(image_path, embedder.identity.shorter_side)
-    except UnreadableImageError as exc:
-        raise UnreadableImageError(f"query image {image_path}: {exc}") from exc
-    vectors = query_vectors(loaded.pixels, embedder, settings.rotations)
-    probs = head.probabilities(vectors)
-    scene, confidence = head.label(probs[0])
-    embedder_id = catalog.embedder_id(embedder.identity.key)
-    counts = catalog.scene_counts(embedder_id)
-    if settings.all_scenes:
-        scenes = list(head.all_labels)
-    else:  # the upright view decides: a rotated view's scene guess is unreliable
-        chosen = set(scenes_to_search(head, probs[0], settings.coverage))
-        scenes = [s for s in head.all_labels if s in chosen]
-    hits, searched = indexes.search(vectors, [s for s in scenes if s in counts], settings.k)
-    records = catalog.records(h.id for h in hits)
+def _records(found: list[_Found]) -> list[ResultRecord]:
+    by_source: dict[int, list[_Found]] = {}
+    for item in found:
+        by_source.setdefault(id(item.source), []).append(item)
+    records = {}
+    for items in by_source.values():
+        source = items[0].source
+        rows = source.catalog.records(i.hit.id for i in items)
+        for item in items:
+            records[(id(source), item.hit.id)] = rows.get(item.hit.id)
     results: list[ResultRecord] = []
-    for hit in hits:
-        record = records.get(hit.id)
+    for item in found:
+        record = records.get((id(item.source), item.hit.id))
         if record is None:  # removed from the catalogue after the index was loaded
             continue
         results.append(
             ResultRecord(
                 rank=len(results) + 1,
-                id=hit.id,
+                id=item.hit.id,
                 path=record.path,
-                absolute_path=os.fsdecode(os.path.join(os.fsencode(case_root), record.relpath)),
-                score=hit.score,
+                absolute_path=os.fsdecode(
+                    os.path.join(os.fsencode(item.source.root), record.relpath)
+                ),
+                score=item.hit.score,
                 scene=record.scene or "",
                 sha256=record.sha256,
                 size=record.size,
                 width=record.width,
                 height=record.height,
+                case=str(item.source.root) if item.source.case_id is not None else None,
+                case_id=item.source.case_id,
             )
         )
+    return results
+
+
+def search(
+    query: QueryImage, sources: list[SearchSource], head: SceneHead, settings: QuerySettings
+) -> QueryResult:
+    """Search every source with the embedded query; one ranking of the best ``k``."""
+    scenes = query.scenes(head, settings)
+    found: list[_Found] = []
+    searched = total = pending = 0
+    for source in sources:
+        embedder_id = source.catalog.embedder_id(query.embedder)
+        with source.indexes.lock:
+            source.indexes.sync_for_query(source.catalog, list(head.all_labels))
+            counts = source.catalog.scene_counts(embedder_id)
+            hits, in_source = source.indexes.search(
+                query.vectors, [s for s in scenes if s in counts], settings.k
+            )
+        found += [_Found(hit, source) for hit in hits]
+        searched += in_source
+        total += sum(counts.values())
+        pending += source.catalog.pending(embedder_id)
+    found.sort(key=lambda f: (-f.hit.score, f.source.case_id or "", f.hit.id))
     return QueryResult(
-        query_path=str(image_path),
-        query_sha256=loaded.sha256,
-        scene=scene,
-        scene_confidence=confidence,
+        query_path=query.path,
+        query_sha256=query.sha256,
+        scene=query.scene,
+        scene_confidence=query.confidence,
         scene_probabilities={
-            label: round(float(p), 6) for label, p in zip(head.labels, probs[0], strict=True)
+            label: round(float(p), 6)
+            for label, p in zip(head.labels, query.probabilities, strict=True)
         },
         scenes_searched=scenes,
         settings=settings,
-        embedder=embedder.identity.key,
+        embedder=query.embedder,
         vectors_searched=searched,
-        vectors_total=sum(counts.values()),
-        results=results,
-        vectors_pending=catalog.pending(embedder_id),
+        vectors_total=total,
+        results=_records(found[: settings.k]),
+        vectors_pending=pending,
     )
+
+
+def run_query(
+    image_path: Path,
+    source: SearchSource,
+    embedder: Embedder,
+    head: SceneHead,
+    settings: QuerySettings,
+) -> QueryResult:
+    """Search one case for images like ``image_path``; raises UnreadableImageError."""
+    return search(embed_query(image_path, embedder, head, settings), [source], head, settings)

@@ -71,17 +71,34 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 class Catalog:
     """One case's SQLite catalogue (used from one thread at a time)."""
 
-    def __init__(self, path: Path, create: bool = False) -> None:
+    def __init__(self, path: Path, create: bool = False, read_only: bool = False) -> None:
+        """Open (or with ``create`` make) the catalogue. ``read_only`` opens an archived copy
+        that never changes (a library on a read-only share): nothing is written, not even a
+        lock or journal file beside it."""
         self.path = path
+        self.read_only = read_only
         if not create and not path.exists():
             raise CatalogError(f"no catalogue at {path}")
         try:
+            if read_only:
+                uri = path.absolute().as_uri() + "?mode=ro&immutable=1"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._check_version()
+                return
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"catalogue {path} is unusable: {exc}") from exc
+
+    def _check_version(self) -> None:
+        version = int(self.get_meta("schema_version") or 0)
+        if version != SCHEMA_VERSION:
+            raise CatalogError(
+                f"catalogue schema {version} cannot be read in place (this imgsim reads "
+                f"{SCHEMA_VERSION}); archive the case again with this version"
+            )
 
     def _migrate(self) -> None:
         has_meta = self._db.execute(
@@ -245,7 +262,7 @@ class Catalog:
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
         """Reads inside see one committed state of the catalogue (a WAL read transaction)."""
-        if self._db.in_transaction:
+        if self._db.in_transaction or self.read_only:
             yield
             return
         self._db.execute("BEGIN")

@@ -98,8 +98,17 @@ def _save_graph(index: hnswlib.Index, path: Path) -> None:
 class SceneIndex:
     """One scene's HNSW index and its live ids."""
 
-    def __init__(self, folder: Path, scene: str, embedder_key: str, dim: int, params: IndexParams):
+    def __init__(
+        self,
+        folder: Path,
+        scene: str,
+        embedder_key: str,
+        dim: int,
+        params: IndexParams,
+        read_only: bool = False,
+    ):
         self.scene = scene
+        self.read_only = read_only
         self._embedder_key = embedder_key
         self._dim = dim
         self._params = params
@@ -131,7 +140,9 @@ class SceneIndex:
         returns the metadata, or None when the files are absent, stale or corrupt."""
         if not self.meta_path.exists():
             return None
-        with files_lock(self.graph_path.parent, shared=True):
+        with contextlib.ExitStack() as stack:
+            if not self.read_only:  # an archive never changes and may sit on a read-only share
+                stack.enter_context(files_lock(self.graph_path.parent, shared=True))
             meta = self.read_meta()
             return meta if meta is not None and self._load(meta) else None
 
@@ -282,9 +293,17 @@ class SceneIndexes:
     """All per-scene indexes of one case, kept in step with its catalogue."""
 
     def __init__(
-        self, folder: Path, embedder_key: str, dim: int, params: IndexParams | None = None
+        self,
+        folder: Path,
+        embedder_key: str,
+        dim: int,
+        params: IndexParams | None = None,
+        read_only: bool = False,
     ):
+        """``read_only``: an archive's indexes, loaded without locks and never saved (an index
+        that does not match its catalogue is rebuilt in memory)."""
         self.folder = folder
+        self.read_only = read_only
         self._embedder_key = embedder_key
         self._dim = dim
         self.params = params or IndexParams()
@@ -304,7 +323,9 @@ class SceneIndexes:
         }
 
     def _scene(self, scene: str) -> SceneIndex:
-        return SceneIndex(self.folder, scene, self._embedder_key, self._dim, self.params)
+        return SceneIndex(
+            self.folder, scene, self._embedder_key, self._dim, self.params, self.read_only
+        )
 
     def is_current(self, catalog: Catalog, scenes: list[str]) -> bool:
         """True when every scene's metadata names the catalogue's current generation."""
@@ -362,6 +383,8 @@ class SceneIndexes:
 
     def sync_for_query(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
         """Sync before a query: saved as usual when no indexer runs, else in memory only."""
+        if self.read_only:
+            return self.sync(catalog, scenes, persist=False)
         lock = FileLock(self.folder / INDEX_LOCK)
         if not lock.acquire(wait=0):
             return self.sync(catalog, scenes, persist=False)
