@@ -32,7 +32,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     with open_case(args.case) as case:
         check_export(case, args.output, args.force)  # refuse before any slow work
-        result = case.query(args.image, k=args.k, all_scenes=args.all_scenes)
+        result = case.query(
+            args.image, k=args.k, all_scenes=args.all_scenes, hide_known=args.hide_known
+        )
         written = export_report(case, result, options, args.output, force=args.force)
     print(
         f"report written: {written.path} ({written.format}, {written.matches} matches)\n"
@@ -65,5 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notes", default="", metavar="TEXT", help="notes printed in the report")
     p.add_argument("--marked-only", action="store_true", help="only the matches marked 'include'")
     p.add_argument("--all-scenes", action="store_true", help="search every scene's index")
+    p.add_argument(
+        "--hide-known", action="store_true", help="leave out files a known-file hash set holds"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing report")
     p.set_defaults(run=cmd_report)

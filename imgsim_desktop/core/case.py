@@ -25,6 +25,7 @@ from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedde
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
+from imgsim_desktop.core.pipeline.known import search_with_known
 from imgsim_desktop.core.pipeline.search import QueryResult, QuerySettings, run_query
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
 from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
@@ -195,24 +196,39 @@ class Case:
         all_scenes: bool = False,
         coverage: float = DEFAULT_COVERAGE,
         rotations: bool = True,
+        hide_known: bool = False,
     ) -> QueryResult:
-        """Rank the case's images by similarity to ``image_path``; indexes nothing."""
+        """Rank the case's images by similarity to ``image_path``; indexes nothing.
+
+        Results carry ``known`` (the hash sets holding the file); ``hide_known`` leaves those
+        files out.
+        """
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
         catalog = self._open_catalog(create=False)
         indexes = self._query_indexes()
-        settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
+        settings = QuerySettings(
+            k=k,
+            all_scenes=all_scenes,
+            coverage=coverage,
+            rotations=rotations,
+            hide_known=hide_known,
+        )
         try:
             with indexes.lock:
                 indexes.sync_for_query(catalog, list(self.head.all_labels))
-                result = run_query(
-                    Path(image_path),
-                    self.root,
-                    catalog,
-                    self.embedder,
-                    self.head,
-                    indexes,
+                result = search_with_known(
+                    lambda chosen: run_query(
+                        Path(image_path),
+                        self.root,
+                        catalog,
+                        self.embedder,
+                        self.head,
+                        indexes,
+                        chosen,
+                    ),
                     settings,
+                    catalog,
                 )
         except ImgsimError as exc:
             self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))

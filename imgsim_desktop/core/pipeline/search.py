@@ -33,6 +33,8 @@ class QuerySettings:
     all_scenes: bool = False
     coverage: float = DEFAULT_COVERAGE
     rotations: bool = True
+    #: Leave out the files a known-file hash set holds (see :mod:`.known`).
+    hide_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class ResultRecord:
     size: int
     width: int | None
     height: int | None
+    #: The known-file hash sets holding this file (names joined by ", "), or None.
+    known: str | None = None
 
 
 @dataclass
@@ -68,6 +72,8 @@ class QueryResult:
     results: list[ResultRecord] = field(default_factory=list)
     #: Indexed images whose vector another embedder made (a re-embed not finished): not searched.
     vectors_pending: int = 0
+    #: The known-file hash sets the results were checked against.
+    known_sets: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -82,6 +88,7 @@ class QueryResult:
                 "vectors_searched": self.vectors_searched,
                 "vectors_total": self.vectors_total,
                 "vectors_pending": self.vectors_pending,
+                "hash_sets": self.known_sets,
             },
             "results": [
                 {
@@ -90,6 +97,7 @@ class QueryResult:
                     "score": round(r.score, 6),
                     "scene": r.scene,
                     "sha256": r.sha256,
+                    "known": r.known,
                 }
                 for r in self.results
             ],
@@ -108,6 +116,7 @@ class QueryResult:
             "vectors_searched": self.vectors_searched,
             "vectors_total": self.vectors_total,
             "vectors_pending": self.vectors_pending,
+            "hash_sets": self.known_sets,
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results
