@@ -5,12 +5,13 @@
 re-reads every file (query and matches) to hash it now, compares the hashes with the catalogue
 and flags any difference, looks the hashes up in the user's known-file hash sets, gathers EXIF
 facts and thumbnails, the examiner's marks and notes, the query's reproducibility record and the
-audit log lines about this query. The renderers (HTML, PDF, CSV, JSON) only format this
-data.
+audit log lines about this query. The renderers (HTML, PDF, CSV, JSON, VICS, CASE/UCO) only
+format this data.
 """
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imgsim_desktop import __version__
+from imgsim_desktop.core.errors import ReportError
 from imgsim_desktop.core.paths import printable
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
 from imgsim_desktop.core.store.hashsets import KnownFiles
@@ -31,6 +33,8 @@ INTEGRITY_OK = "ok"
 INTEGRITY_CHANGED = "file changed since indexing"
 INTEGRITY_UNREADABLE = "file unreadable at export time"
 INTEGRITY_NO_HASH = "no catalogue hash to compare"
+#: Project VIC profiles are short names (US, UK, CUSTOM ...).
+VICS_PROFILE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class ReportOptions:
         notes: free text printed in the report's header.
         marked_only: keep only the matches marked ``include`` (ranks are kept).
         thumbnail_side: longest side of the thumbnails in HTML and PDF, in pixels.
+        vics_profile: the Project VIC profile named in a VICS export's ``@odata.context``.
     """
 
     examiner: str = ""
@@ -50,6 +55,13 @@ class ReportOptions:
     notes: str = ""
     marked_only: bool = False
     thumbnail_side: int = 160
+    vics_profile: str = "US"
+
+    def __post_init__(self) -> None:
+        if not VICS_PROFILE_PATTERN.match(self.vics_profile):
+            raise ReportError(
+                f"invalid VICS profile {self.vics_profile!r} (a short name such as US or UK)"
+            )
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,7 @@ class ReportData:
         case_id: the case's stable id (see ``imgsim cases``).
         query_known: the known-file hash sets holding the query image, or None.
         hash_sets: the hash sets the files were checked against (name, format, entries, ...).
+        vics_profile: the Project VIC profile of a VICS export (not part of the other formats).
     """
 
     case_folder: str
@@ -133,6 +146,7 @@ class ReportData:
     case_id: str = ""
     query_known: str | None = None
     hash_sets: list[dict[str, Any]] = field(default_factory=list)
+    vics_profile: str = "US"
 
     @property
     def changed_count(self) -> int:
@@ -148,7 +162,9 @@ class ReportData:
             out["absolute_path"] = out.pop("path")
             return out
 
-        data = {k: v for k, v in self.__dict__.items() if k not in ("query", "matches")}
+        data = {
+            k: v for k, v in self.__dict__.items() if k not in ("query", "matches", "vics_profile")
+        }
         data["query"] = evidence(self.query)
         data["matches"] = [
             {
@@ -252,4 +268,5 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
         case_id=case.info.id,
         query_known=known[0],
         hash_sets=hash_sets,
+        vics_profile=options.vics_profile,
     )
