@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The ``imgsim`` command: index, query, list, report and audit cases headless, over the core API.
+"""The ``imgsim`` command: index, query, list, report and audit cases, and manage known-file hash
+sets, headless, over the core API.
 
 One module per command group registers its sub-commands. Exit status: 0 success, 1 failure (one
 line on stderr, no traceback for expected errors), 2 usage error. Progress bars (tqdm) go to
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from imgsim_desktop import __version__
 from imgsim_desktop.cli import (
     case_commands,
+    hashset_commands,
     library_commands,
     registry_commands,
     report_command,
@@ -22,7 +24,13 @@ from imgsim_desktop.cli import (
 from imgsim_desktop.cli.common import EXIT_FAILURE, EXIT_USAGE, Parser, UsageError
 from imgsim_desktop.core import ImgsimError
 
-COMMAND_GROUPS = (case_commands, registry_commands, report_command, library_commands)
+COMMAND_GROUPS = (
+    case_commands,
+    registry_commands,
+    report_command,
+    library_commands,
+    hashset_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from itertools import islice
 
 from imgsim_desktop.cli.cluster_options import add_cluster_arguments, cluster_options
 from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit, warn
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
+from imgsim_desktop.core.pipeline.known import known_for_records
+from imgsim_desktop.core.store.records import FileRecord
+
+#: Files looked up in the hash sets at a time by ``imgsim files``.
+FILES_BATCH = 5000
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -44,7 +51,9 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise UsageError("-k must be at least 1")
     with open_case(args.case) as case:
         for image in args.images:
-            result = case.query(image, k=args.k, all_scenes=args.all_scenes)
+            result = case.query(
+                image, k=args.k, all_scenes=args.all_scenes, hide_known=args.hide_known
+            )
             if result.vectors_pending:
                 warn(
                     f"{result.vectors_pending} image(s) of the case are still to be re-embedded "
@@ -59,13 +68,22 @@ def cmd_query(args: argparse.Namespace) -> int:
                 f"searched {', '.join(result.scenes_searched)}"
             )
             for r in result.results:
-                print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}")
+                known = f"  (known: {r.known})" if r.known else ""
+                print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}{known}")
     return EXIT_OK
+
+
+def _batches(records: Iterator[FileRecord]) -> Iterator[tuple[FileRecord, str | None]]:
+    """Each record with the hash sets that know it, looked up a batch at a time."""
+    while batch := list(islice(records, FILES_BATCH)):
+        known = known_for_records(batch)
+        for record in batch:
+            yield record, known.get(record.id)
 
 
 def cmd_files(args: argparse.Namespace) -> int:
     with open_case(args.case) as case:
-        for record in case.files():
+        for record, known in _batches(case.files()):
             row = {
                 "path": record.path,
                 "sha256": record.sha256,
@@ -76,6 +94,7 @@ def cmd_files(args: argparse.Namespace) -> int:
                 else round(record.scene_confidence, 4),
                 "status": record.shown_status,
                 "error": record.error,
+                "known": known,
             }
             if args.json:
                 emit(row)
@@ -84,6 +103,7 @@ def cmd_files(args: argparse.Namespace) -> int:
                     f"{record.shown_status:9s} {record.scene or '-':13s} "
                     f"{record.sha256 or '-':64s} {record.path}"
                     + (f"  ({record.error})" if record.error else "")
+                    + (f"  (known: {known})" if known else "")
                 )
     return EXIT_OK
 
@@ -148,6 +168,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-k", type=int, default=20, help="number of results per query (default 20)")
     p.add_argument("--all-scenes", action="store_true", help="search every scene's index")
     p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    p.add_argument(
+        "--hide-known",
+        action="store_true",
+        help="leave out the files a known-file hash set holds (see: imgsim hashset)",
+    )
     p.set_defaults(run=cmd_query)
 
     p = sub.add_parser("files", help="list the case's catalogue")

@@ -24,15 +24,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         format_for_path(args.output)
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
-    options = ReportOptions(
-        examiner=args.examiner,
-        case_number=args.case_number,
-        notes=args.notes,
-        marked_only=args.marked_only,
-    )
+    try:
+        options = ReportOptions(
+            examiner=args.examiner,
+            case_number=args.case_number,
+            notes=args.notes,
+            marked_only=args.marked_only,
+            vics_profile=args.vics_profile,
+        )
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
     with open_case(args.case) as case:
         check_export(case, args.output, args.force)  # refuse before any slow work
-        result = case.query(args.image, k=args.k, all_scenes=args.all_scenes)
+        result = case.query(
+            args.image, k=args.k, all_scenes=args.all_scenes, hide_known=args.hide_known
+        )
         written = export_report(case, result, options, args.output, force=args.force)
     print(
         f"report written: {written.path} ({written.format}, {written.matches} matches)\n"
@@ -52,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``report`` to the ``imgsim`` parser."""
     p = sub.add_parser(
         "report",
-        help="query and write an evidence report (.html, .pdf, .csv or .json by OUT's extension)",
+        help="query and write an evidence report (.html, .pdf, .csv, .json, .vics.json for "
+        "VICS 2.0 format, .jsonld for CASE/UCO; by OUT's name)",
     )
     p.add_argument("case", metavar="CASE_DIR")
     p.add_argument("image", metavar="IMAGE")
@@ -65,5 +72,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notes", default="", metavar="TEXT", help="notes printed in the report")
     p.add_argument("--marked-only", action="store_true", help="only the matches marked 'include'")
     p.add_argument("--all-scenes", action="store_true", help="search every scene's index")
+    p.add_argument(
+        "--hide-known", action="store_true", help="leave out files a known-file hash set holds"
+    )
+    p.add_argument(
+        "--vics-profile",
+        default="US",
+        metavar="PROFILE",
+        help="Project VIC profile named in a .vics.json export (US, UK, ...; default US)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing report")
     p.set_defaults(run=cmd_report)

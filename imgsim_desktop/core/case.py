@@ -209,13 +209,24 @@ class Case:
         all_scenes: bool = False,
         coverage: float = DEFAULT_COVERAGE,
         rotations: bool = True,
+        hide_known: bool = False,
     ) -> QueryResult:
-        """Rank the case's images by similarity to ``image_path``; indexes nothing."""
+        """Rank the case's images by similarity to ``image_path``; indexes nothing.
+
+        Results carry ``known`` (the hash sets holding the file); ``hide_known`` leaves those
+        files out.
+        """
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
         catalog = self._open_catalog(create=False)
         indexes = self._query_indexes()
-        settings = QuerySettings(k=k, all_scenes=all_scenes, coverage=coverage, rotations=rotations)
+        settings = QuerySettings(
+            k=k,
+            all_scenes=all_scenes,
+            coverage=coverage,
+            rotations=rotations,
+            hide_known=hide_known,
+        )
         try:
             result = run_query(
                 Path(image_path),

@@ -107,3 +107,8 @@ class CaseMovedError(ImgsimError):
 class RelinkError(ImgsimError):
     """A case cannot be moved to a new folder (no such case, files that do not match, a folder
     that is already a case)."""
+
+
+class HashSetError(ImgsimError):
+    """A known-file hash set cannot be imported, found or removed (bad name, unreadable or
+    unrecognised file, a name already taken)."""

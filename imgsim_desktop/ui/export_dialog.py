@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The Export dialog: format, output file, examiner, case number, notes, marked-only.
+"""The Export dialog: format (imgsim's HTML, PDF, CSV, JSON; VICS 2.0 format; CASE/UCO), output
+file, examiner, case number, notes, marked-only.
 
 It only gathers choices; the report is written by the core
 (:func:`imgsim_desktop.core.report.export.export_report`) on a worker thread. The examiner's name
@@ -33,7 +34,17 @@ FORMATS = {
     "PDF": ".pdf",
     "CSV (spreadsheet)": ".csv",
     "JSON (machine-readable)": ".json",
+    "VICS 2.0 format (Project VIC JSON)": ".vics.json",
+    "CASE/UCO (JSON-LD)": ".jsonld",
 }
+
+
+def _stem(path: Path) -> Path:
+    """``path`` without its report ending (``r.vics.json`` -> ``r``)."""
+    for ext in sorted(FORMATS.values(), key=len, reverse=True):
+        if path.name.lower().endswith(ext) and len(path.name) > len(ext):
+            return path.with_name(path.name[: -len(ext)])
+    return path.with_suffix("")
 
 
 @dataclass(frozen=True)
@@ -89,17 +100,16 @@ class ExportDialog(QDialog):
         self._sync_suffix()
 
     def _sync_suffix(self) -> None:
-        path = Path(self.path.text())
-        self.path.setText(str(path.with_suffix(FORMATS[self.format.currentText()])))
+        path = _stem(Path(self.path.text()))
+        self.path.setText(str(path.with_name(path.name + FORMATS[self.format.currentText()])))
 
     def _browse(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save report as", self.path.text())
         if name:
             self.path.setText(name)
-            suffix = Path(name).suffix.lower()
-            for label, ext in FORMATS.items():
-                if ext == suffix:
-                    self.format.setCurrentText(label)
+            for label, ext in sorted(FORMATS.items(), key=lambda item: len(item[1])):
+                if name.lower().endswith(ext):
+                    self.format.setCurrentText(label)  # the longest matching ending wins
 
     def choice(self) -> ExportChoice:
         path = Path(self.path.text()).expanduser()

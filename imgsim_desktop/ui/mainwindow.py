@@ -143,6 +143,11 @@ class MainWindow(QMainWindow):
         self.show_hidden = QCheckBox("Show not relevant")
         self.show_hidden.setToolTip("Show results marked not relevant (hidden by default)")
         toolbar.addWidget(self.show_hidden)
+        self.hide_known = QCheckBox("Hide known files")
+        self.hide_known.setToolTip(
+            "Search without the files a known-file hash set holds (imgsim hashset import)"
+        )
+        toolbar.addWidget(self.hide_known)
 
     def _connect(self) -> None:
         self.browser.open_requested.connect(lambda path: self.open_case(Path(path)))
@@ -155,6 +160,7 @@ class MainWindow(QMainWindow):
         self.view.mark_requested.connect(self._toggle_mark)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
+        self.hide_known.toggled.connect(self._rerun_query)
         self.detail.note_edited.connect(self._save_note)
         self.index_panel.pause_toggled.connect(
             lambda paused: self.session and self.session.pause_indexing(paused)
@@ -229,7 +235,12 @@ class MainWindow(QMainWindow):
         self.query_pane.show_pending(path)
         self.detail.set_query(path)
         self.model.clear()
-        self.session.query(path, self.query_pane.k.value(), self.query_pane.all_scenes.isChecked())
+        self.session.query(
+            path,
+            self.query_pane.k.value(),
+            self.query_pane.all_scenes.isChecked(),
+            self.hide_known.isChecked(),
+        )
 
     def _rerun_query(self) -> None:
         if self.query_path is not None and self.session is not None:

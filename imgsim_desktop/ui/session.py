@@ -160,7 +160,7 @@ class CaseSession(QObject):
         self.pools.start(worker)
 
     # --- queries --------------------------------------------------------------------------
-    def query(self, image: Path, k: int, all_scenes: bool) -> None:
+    def query(self, image: Path, k: int, all_scenes: bool, hide_known: bool = False) -> None:
         """Search; a query still running is cancelled and its result discarded."""
         if self.query_worker is not None:
             self.query_worker.cancel()
@@ -168,7 +168,7 @@ class CaseSession(QObject):
 
         def task(_progress, _cancel):
             with open_case(root, embedder=embedder, log_open=False) as case:
-                return case.query(image, k=k, all_scenes=all_scenes)
+                return case.query(image, k=k, all_scenes=all_scenes, hide_known=hide_known)
 
         worker = Worker(task)
         # Only the latest query may deliver: a replaced one's queued signals are ignored.

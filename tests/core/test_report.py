@@ -78,6 +78,7 @@ def test_csv_and_json_hashes_are_the_file_bytes_hashes(queried, tmp_path: Path) 
         assert row["absolute_path"] == str(path)
         assert row["sha256"] == _digest(path, "sha256") == row["catalogue_sha256"]
         assert row["md5"] == _digest(path, "md5")
+        assert row["sha1"] == _digest(path, "sha1")
         assert int(row["size_bytes"]) == path.stat().st_size
         assert row["integrity"] == INTEGRITY_OK
         assert row["examiner"] == "Zoë Examiner" and row["case_number"] == "C-42/7"
@@ -92,6 +93,7 @@ def test_csv_and_json_hashes_are_the_file_bytes_hashes(queried, tmp_path: Path) 
         "all_scenes": True,
         "coverage": 0.9,
         "rotations": True,
+        "hide_known": False,
     }
     assert data["scenes_searched"] == result.scenes_searched
     assert data["embedder"] == result.embedder and data["model"] == "fake"

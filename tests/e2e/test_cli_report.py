@@ -104,7 +104,10 @@ def test_refusals_have_clear_errors_and_write_nothing(imgsim_home: Path, tmp_pat
     assert len(list(csv.DictReader(target.open(encoding="utf-8-sig")))) == 5
 
     bad = imgsim("report", case, query, "-o", tmp_path / "r.docx", home=imgsim_home)
-    assert bad.returncode == 2 and "use a .html, .pdf, .csv or .json" in bad.stderr
+    assert (
+        bad.returncode == 2
+        and "use a .html, .pdf, .csv, .json, .vics.json or .jsonld" in bad.stderr
+    )
 
     events = [e["event"] for e in _audit(case, imgsim_home)]
     assert events.count("export_refused") == 2 and events.count("export") == 2

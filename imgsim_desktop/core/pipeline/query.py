@@ -30,6 +30,8 @@ class QuerySettings:
     all_scenes: bool = False
     coverage: float = DEFAULT_COVERAGE
     rotations: bool = True
+    #: Leave out the files a known-file hash set holds (see :mod:`.known`).
+    hide_known: bool = False
 
 
 @dataclass(frozen=True)

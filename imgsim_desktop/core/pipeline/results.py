@@ -23,6 +23,7 @@ class ResultRecord:
     Attributes:
         case: the case folder as indexed (set by a search over several cases).
         case_id: that case's id (likewise).
+        known: the known-file hash sets holding this file (names joined by ", "), or None.
     """
 
     rank: int
@@ -37,6 +38,7 @@ class ResultRecord:
     height: int | None
     case: str | None = None
     case_id: str | None = None
+    known: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -45,6 +47,7 @@ class ResultRecord:
             "score": round(self.score, 6),
             "scene": self.scene,
             "sha256": self.sha256,
+            "known": self.known,
         }
         if self.case_id is not None:
             row["case"] = os.fsencode(self.case or "").decode("utf-8", "backslashreplace")
@@ -61,6 +64,7 @@ class QueryResult:
             finished): not searched.
         cases_searched: ids of the cases searched (a search over several cases).
         cases_skipped: ``{"case", "reason"}`` for each case that could not be searched.
+        known_sets: the known-file hash sets the results were checked against.
     """
 
     query_path: str
@@ -77,6 +81,7 @@ class QueryResult:
     vectors_pending: int = 0
     cases_searched: list[str] | None = None
     cases_skipped: list[dict[str, str]] | None = None
+    known_sets: list[str] = field(default_factory=list)
 
     def _query_block(self) -> dict[str, Any]:
         return {
@@ -90,6 +95,7 @@ class QueryResult:
             "vectors_searched": self.vectors_searched,
             "vectors_total": self.vectors_total,
             "vectors_pending": self.vectors_pending,
+            "hash_sets": self.known_sets,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -108,7 +114,10 @@ class QueryResult:
             "query_sha256": self.query_sha256,
             "k": self.settings.k,
             **{key: block[key] for key in ("settings", "scene", "scenes_searched", "embedder")},
-            **{key: block[key] for key in ("vectors_searched", "vectors_total", "vectors_pending")},
+            **{
+                key: block[key]
+                for key in ("vectors_searched", "vectors_total", "vectors_pending", "hash_sets")
+            },
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results

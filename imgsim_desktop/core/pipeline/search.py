@@ -10,6 +10,7 @@ embedder made are searched; a source still being re-embedded says how many are p
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,11 @@ from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.hashsets import KnownFiles
 from imgsim_desktop.core.store.index import Hit, SceneIndexes
+
+#: How much further a search goes each time known files took places in its results.
+KNOWN_GROWTH = 4
 
 __all__ = ["QueryResult", "QuerySettings", "ResultRecord", "SearchSource", "run_query", "search"]
 
@@ -47,7 +52,8 @@ class _Found:
     source: SearchSource
 
 
-def _records(found: list[_Found]) -> list[ResultRecord]:
+def _records(found: list[_Found], known: KnownFiles) -> list[ResultRecord]:
+    """Result records for the hits, in order, each marked with the hash sets that know it."""
     by_source: dict[int, list[_Found]] = {}
     for item in found:
         by_source.setdefault(id(item.source), []).append(item)
@@ -57,11 +63,11 @@ def _records(found: list[_Found]) -> list[ResultRecord]:
         rows = source.catalog.records(i.hit.id for i in items)
         for item in items:
             records[(id(source), item.hit.id)] = rows.get(item.hit.id)
+    present = [(item, r) for item in found if (r := records.get((id(item.source), item.hit.id)))]
+    # (a record missing was removed from the catalogue after the index was loaded)
+    names = known.match_many([(r.md5, r.sha1, r.sha256) for _, r in present]) if known.sets else []
     results: list[ResultRecord] = []
-    for item in found:
-        record = records.get((id(item.source), item.hit.id))
-        if record is None:  # removed from the catalogue after the index was loaded
-            continue
+    for n, (item, record) in enumerate(present):
         results.append(
             ResultRecord(
                 rank=len(results) + 1,
@@ -78,16 +84,16 @@ def _records(found: list[_Found]) -> list[ResultRecord]:
                 height=record.height,
                 case=str(item.source.root) if item.source.case_id is not None else None,
                 case_id=item.source.case_id,
+                known=names[n] if names else None,
             )
         )
     return results
 
 
-def search(
-    query: QueryImage, sources: list[SearchSource], head: SceneHead, settings: QuerySettings
-) -> QueryResult:
-    """Search every source with the embedded query; one ranking of the best ``k``."""
-    scenes = query.scenes(head, settings)
+def _hits(
+    query: QueryImage, sources: list[SearchSource], scenes: list[str], head: SceneHead, k: int
+) -> tuple[list[_Found], int, int, int]:
+    """The best ``k`` hits over all sources, and the vectors searched, in total and pending."""
     found: list[_Found] = []
     searched = total = pending = 0
     for source in sources:
@@ -96,13 +102,39 @@ def search(
             source.indexes.sync_for_query(source.catalog, list(head.all_labels))
             counts = source.catalog.scene_counts(embedder_id)
             hits, in_source = source.indexes.search(
-                query.vectors, [s for s in scenes if s in counts], settings.k
+                query.vectors, [s for s in scenes if s in counts], k
             )
         found += [_Found(hit, source) for hit in hits]
         searched += in_source
         total += sum(counts.values())
         pending += source.catalog.pending(embedder_id)
     found.sort(key=lambda f: (-f.hit.score, f.source.case_id or "", f.hit.id))
+    return found[:k], searched, total, pending
+
+
+def search(
+    query: QueryImage, sources: list[SearchSource], head: SceneHead, settings: QuerySettings
+) -> QueryResult:
+    """Search every source with the embedded query; one ranking of the best ``k``. Results are
+    marked with the known-file hash sets that hold them; with ``settings.hide_known`` those are
+    left out and the search goes further until it has ``k`` others (ranks renumbered)."""
+    scenes = query.scenes(head, settings)
+    with KnownFiles.open() as known:
+        fetch = settings.k
+        while True:
+            found, searched, total, pending = _hits(query, sources, scenes, head, fetch)
+            results = _records(found, known)
+            if not settings.hide_known:
+                break
+            results = [r for r in results if r.known is None]
+            if len(results) >= settings.k or len(found) < fetch or fetch >= searched:
+                results = [
+                    dataclasses.replace(r, rank=n)
+                    for n, r in enumerate(results[: settings.k], start=1)
+                ]
+                break
+            fetch = min(fetch * KNOWN_GROWTH, max(searched, settings.k))
+        known_sets = [info.name for info in known.sets]
     return QueryResult(
         query_path=query.path,
         query_sha256=query.sha256,
@@ -117,8 +149,9 @@ def search(
         embedder=query.embedder,
         vectors_searched=searched,
         vectors_total=total,
-        results=_records(found[: settings.k]),
+        results=results,
         vectors_pending=pending,
+        known_sets=known_sets,
     )
 
 

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Facts about one evidence file, read at export time: hashes, times, size, EXIF, a thumbnail.
 
-Each file is read once; SHA-256 and MD5 are computed over exactly those bytes, and the dimensions,
-EXIF fields and thumbnail come from decoding the same bytes, so everything a report says about a
-file describes one and the same version of it. A file that cannot be read or decoded still gets
-an entry, with the reason.
+Each file is read once; SHA-256, MD5 and SHA-1 are computed over exactly those bytes, and the
+dimensions, EXIF fields and thumbnail come from decoding the same bytes, so everything a report
+says about a file describes one and the same version of it. A file that cannot be read or decoded
+still gets an entry, with the reason.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class FileEvidence:
         modified_utc: modification time (ISO 8601, UTC).
         sha256: hex SHA-256 of the file's bytes.
         md5: hex MD5 of the same bytes.
+        sha1: hex SHA-1 of the same bytes.
         width: width after EXIF orientation.
         height: height after EXIF orientation.
         image_format: the format Pillow decoded (``JPEG``, ``PNG`` ...).
@@ -57,6 +58,7 @@ class FileEvidence:
     modified_utc: str | None = None
     sha256: str | None = None
     md5: str | None = None
+    sha1: str | None = None
     width: int | None = None
     height: int | None = None
     image_format: str | None = None
@@ -93,6 +95,7 @@ def examine_file(path: Path, thumb_side: int) -> FileEvidence:
         ),
         "sha256": hashlib.sha256(data).hexdigest(),
         "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
     }
     try:
         facts.update(_decode(data, thumb_side))

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writing a report: choose the format, refuse unsafe paths, write it with its SHA-256 sidecar.
 
+Formats by the output file's name: ``.html``/``.htm``, ``.pdf``, ``.csv``, ``.json`` (imgsim's
+own), ``.vics.json`` (VICS 2.0 format, Project VIC) and ``.jsonld`` (CASE/UCO).
+
 Rules: a report is never written inside the case folder (the evidence stays untouched), never
 overwrites an existing report or sidecar unless ``force`` is given, and is always accompanied by
 ``OUT.sha256`` (``sha256sum`` format, so ``sha256sum -c`` checks it). :func:`export_report` is the
@@ -19,9 +22,11 @@ from typing import TYPE_CHECKING
 from imgsim_desktop.core.errors import ImgsimError, ReportError
 from imgsim_desktop.core.paths import is_inside
 from imgsim_desktop.core.report.model import ReportData, ReportOptions, build_report
+from imgsim_desktop.core.report.render_case import render_case
 from imgsim_desktop.core.report.render_html import render_html
 from imgsim_desktop.core.report.render_pdf import render_pdf
 from imgsim_desktop.core.report.render_table import render_csv, render_json
+from imgsim_desktop.core.report.render_vics import render_vics
 
 if TYPE_CHECKING:
     from imgsim_desktop.core.case import Case
@@ -32,8 +37,19 @@ RENDERERS: dict[str, Callable[[ReportData], bytes]] = {
     "pdf": render_pdf,
     "csv": render_csv,
     "json": render_json,
+    "vics": render_vics,
+    "case": render_case,
 }
-EXTENSIONS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".csv": "csv", ".json": "json"}
+#: Output name endings and their formats (the longest ending that matches wins).
+EXTENSIONS = {
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".csv": "csv",
+    ".json": "json",
+    ".vics.json": "vics",
+    ".jsonld": "case",
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class WrittenReport:
         path: the report file.
         sidecar: ``path`` + ``.sha256``.
         sha256: the report file's SHA-256.
-        format: ``html``, ``pdf``, ``csv`` or ``json``.
+        format: ``html``, ``pdf``, ``csv``, ``json``, ``vics`` or ``case``.
         size: bytes written.
         matches: matches in the report.
         changed: reported files whose bytes differ from the catalogue (or are unreadable).
@@ -61,13 +77,14 @@ class WrittenReport:
 
 def format_for_path(out_path: str | Path) -> str:
     """The report format named by the output file's extension; raises ReportError."""
-    fmt = EXTENSIONS.get(Path(out_path).suffix.lower())
-    if fmt is None:
-        raise ReportError(
-            f"cannot tell the report format from {Path(out_path).name!r}: "
-            "use a .html, .pdf, .csv or .json file name"
-        )
-    return fmt
+    name = Path(out_path).name.lower()
+    for ending in sorted(EXTENSIONS, key=len, reverse=True):
+        if name.endswith(ending) and len(name) > len(ending):
+            return EXTENSIONS[ending]
+    raise ReportError(
+        f"cannot tell the report format from {Path(out_path).name!r}: "
+        "use a .html, .pdf, .csv, .json, .vics.json or .jsonld file name"
+    )
 
 
 def sidecar_path(out_path: Path) -> Path:
@@ -133,7 +150,8 @@ def write_report(
     Args:
         report: from :func:`build_report`.
         out_path: the report file; never inside the report's case folder.
-        fmt: ``html``, ``pdf``, ``csv`` or ``json``; by default from the extension.
+        fmt: ``html``, ``pdf``, ``csv``, ``json``, ``vics`` or ``case``; by default from the
+            extension.
         force: replace an existing report (and sidecar) instead of refusing.
     """
     out = check_output_path(out_path, Path(report.case_folder), force)

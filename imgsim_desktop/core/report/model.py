@@ -3,13 +3,15 @@
 
 ``build_report`` turns a :class:`~imgsim_desktop.core.pipeline.search.QueryResult` into report data: it
 re-reads every file (query and matches) to hash it now, compares the hashes with the catalogue
-and flags any difference, gathers EXIF facts and thumbnails, the examiner's marks and notes, the
-query's reproducibility record and the audit log lines about this query. The renderers
-(HTML, PDF, CSV, JSON) only format this data.
+and flags any difference, looks the hashes up in the user's known-file hash sets, gathers EXIF
+facts and thumbnails, the examiner's marks and notes, the query's reproducibility record and the
+audit log lines about this query. The renderers (HTML, PDF, CSV, JSON, VICS, CASE/UCO) only
+format this data.
 """
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -17,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imgsim_desktop import __version__
+from imgsim_desktop.core.errors import ReportError
 from imgsim_desktop.core.paths import printable
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
+from imgsim_desktop.core.store.hashsets import KnownFiles
 from imgsim_desktop.core.store.marks import MARK_INCLUDE
 
 if TYPE_CHECKING:
@@ -29,6 +33,8 @@ INTEGRITY_OK = "ok"
 INTEGRITY_CHANGED = "file changed since indexing"
 INTEGRITY_UNREADABLE = "file unreadable at export time"
 INTEGRITY_NO_HASH = "no catalogue hash to compare"
+#: Project VIC profiles are short names (US, UK, CUSTOM ...).
+VICS_PROFILE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class ReportOptions:
         notes: free text printed in the report's header.
         marked_only: keep only the matches marked ``include`` (ranks are kept).
         thumbnail_side: longest side of the thumbnails in HTML and PDF, in pixels.
+        vics_profile: the Project VIC profile named in a VICS export's ``@odata.context``.
     """
 
     examiner: str = ""
@@ -48,6 +55,13 @@ class ReportOptions:
     notes: str = ""
     marked_only: bool = False
     thumbnail_side: int = 160
+    vics_profile: str = "US"
+
+    def __post_init__(self) -> None:
+        if not VICS_PROFILE_PATTERN.match(self.vics_profile):
+            raise ReportError(
+                f"invalid VICS profile {self.vics_profile!r} (a short name such as US or UK)"
+            )
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class MatchEntry:
             indexing").
         mark: the examiner's mark (``include``, ``not_relevant``) or None.
         note: the examiner's note or None.
+        known: the known-file hash sets holding the file (names joined by ", "), or None.
     """
 
     rank: int
@@ -76,6 +91,7 @@ class MatchEntry:
     integrity: str
     mark: str | None = None
     note: str | None = None
+    known: str | None = None
 
 
 @dataclass
@@ -97,6 +113,10 @@ class ReportData:
         results_total: matches the query returned (before ``marked_only``).
         matches: the reported matches.
         audit_lines: the raw audit log lines about this query.
+        case_id: the case's stable id (see ``imgsim cases``).
+        query_known: the known-file hash sets holding the query image, or None.
+        hash_sets: the hash sets the files were checked against (name, format, entries, ...).
+        vics_profile: the Project VIC profile of a VICS export (not part of the other formats).
     """
 
     case_folder: str
@@ -123,6 +143,10 @@ class ReportData:
     results_total: int
     matches: list[MatchEntry] = field(default_factory=list)
     audit_lines: list[str] = field(default_factory=list)
+    case_id: str = ""
+    query_known: str | None = None
+    hash_sets: list[dict[str, Any]] = field(default_factory=list)
+    vics_profile: str = "US"
 
     @property
     def changed_count(self) -> int:
@@ -138,7 +162,9 @@ class ReportData:
             out["absolute_path"] = out.pop("path")
             return out
 
-        data = {k: v for k, v in self.__dict__.items() if k not in ("query", "matches")}
+        data = {
+            k: v for k, v in self.__dict__.items() if k not in ("query", "matches", "vics_profile")
+        }
         data["query"] = evidence(self.query)
         data["matches"] = [
             {
@@ -151,6 +177,7 @@ class ReportData:
                 "integrity": m.integrity,
                 "mark": m.mark,
                 "note": m.note,
+                "known": m.known,
             }
             for m in self.matches
         ]
@@ -176,8 +203,17 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="imgsim-report") as pool:
         found = list(pool.map(lambda p: examine_file(p, options.thumbnail_side), paths))
     query, evidence = found[0], found[1:]
+    with KnownFiles.open() as known_files:
+        known = known_files.match_many([(e.md5, e.sha1, e.sha256) for e in found])
+        hash_sets = [
+            {
+                k: getattr(s, k)
+                for k in ("name", "format", "entries", "imported_utc", "source_sha256")
+            }
+            for s in known_files.sets
+        ]
     matches = []
-    for record, facts in zip(results, evidence, strict=True):
+    for record, facts, known_as in zip(results, evidence, known[1:], strict=True):
         mark = marks[record.path]
         matches.append(
             MatchEntry(
@@ -190,6 +226,8 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
                 integrity=_integrity(facts, record.sha256),
                 mark=mark.mark if mark else None,
                 note=mark.note if mark else None,
+                # a file unreadable now is reported with what the query found
+                known=known_as if facts.sha256 else record.known,
             )
         )
     identity = case.embedder.identity
@@ -227,4 +265,8 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
         results_total=len(result.results),
         matches=matches,
         audit_lines=[e.raw for e in audit],
+        case_id=case.info.id,
+        query_known=known[0],
+        hash_sets=hash_sets,
+        vics_profile=options.vics_profile,
     )

@@ -57,7 +57,12 @@ def _hashes(e: FileEvidence) -> str:
     return (
         f'<div class="hash">SHA-256 {_e(e.sha256 or "-")}</div>'
         f'<div class="hash">MD5 {_e(e.md5 or "-")}</div>'
+        f'<div class="hash">SHA-1 {_e(e.sha1 or "-")}</div>'
     )
+
+
+def _known(known: str | None) -> str:
+    return f'<div class="warn">known: {_e(known)}</div>' if known else ""
 
 
 def _integrity(text: str) -> str:
@@ -82,7 +87,7 @@ def _match_row(m: MatchEntry) -> str:
         f'<td class="img">{_img(e, m.path)}</td>'
         f'<td class="file"><b>{_e(m.path)}</b><br><span class="muted">{_e(e.path)}</span><br>'
         f"{_e(e.size)} bytes, {_e(e.dimensions or '-')}, modified {_e(e.modified_utc)} UTC"
-        f"{_hashes(e)}{_integrity(m.integrity)}"
+        f"{_hashes(e)}{_integrity(m.integrity)}{_known(m.known)}"
         + (f"<br><span class='warn'>{_e(e.error)}</span>" if e.error else "")
         + f"</td><td>{_exif(e)}</td><td>{mark}</td></tr>"
     )
@@ -107,6 +112,10 @@ def render_html(report: ReportData) -> bytes:
             ("Vectors searched", f"{r.vectors_searched} of {r.vectors_total}"),
             ("Reported", f"{r.selection}: {len(r.matches)} of {r.results_total} results"),
             ("Notes", r.notes or "-"),
+            (
+                "Known-file hash sets",
+                ", ".join(f"{s['name']} ({s['entries']} hashes)" for s in r.hash_sets) or "none",
+            ),
         ],
         raw=frozenset({"Weights SHA-256"}),
     )
@@ -118,12 +127,12 @@ def render_html(report: ReportData) -> bytes:
                 ("Size", f"{q.size} bytes" if q.size is not None else q.error),
                 ("Dimensions", q.dimensions or "-"),
                 ("Modified (UTC)", q.modified_utc or "-"),
-                ("SHA-256 / MD5", _hashes(q)),
+                ("Hashes", _hashes(q) + _known(r.query_known)),
                 ("Integrity", _integrity(r.query_integrity)),
                 ("EXIF", _exif(q)),
                 ("Scene", f"{r.query_scene} ({r.query_scene_confidence:.2f})"),
             ],
-            raw=frozenset({"SHA-256 / MD5", "Integrity", "EXIF"}),
+            raw=frozenset({"Hashes", "Integrity", "EXIF"}),
         )
         + "</td></tr></table>"
     )

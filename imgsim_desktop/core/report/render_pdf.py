@@ -107,7 +107,11 @@ def _file_text(e: FileEvidence, rel: str | None) -> str:
 
 
 def _hash_text(e: FileEvidence) -> str:
-    return f"SHA-256 {_t(e.sha256)}<br/>MD5 {_t(e.md5)}"
+    return f"SHA-256 {_t(e.sha256)}<br/>MD5 {_t(e.md5)}<br/>SHA-1 {_t(e.sha1)}"
+
+
+def _known(known: str | None) -> str:
+    return f'<font color="#aa0000"><b>known: {_t(known)}</b></font>'
 
 
 def _match_row(m: MatchEntry, st: dict[str, ParagraphStyle]) -> list[Any]:
@@ -116,6 +120,8 @@ def _match_row(m: MatchEntry, st: dict[str, ParagraphStyle]) -> list[Any]:
         Paragraph(_hash_text(m.evidence), st["mono"]),
         Paragraph("integrity: " + _integrity(m.integrity), st["base"]),
     ]
+    if m.known:
+        cell.append(Paragraph(_known(m.known), st["base"]))
     if m.mark or m.note:
         note = f"; note: {_t(m.note)}" if m.note else ""
         cell.append(Paragraph(f"<b>examiner mark: {_t(m.mark)}</b>{note}", st["base"]))
@@ -215,6 +221,13 @@ def render_pdf(report: ReportData) -> bytes:
                 ("Vectors searched", f"{r.vectors_searched} of {r.vectors_total}"),
                 ("Reported", _t(f"{r.selection}: {len(r.matches)} of {r.results_total} results")),
                 ("Notes", _t(r.notes)),
+                (
+                    "Known-file hash sets",
+                    _t(
+                        ", ".join(f"{s['name']} ({s['entries']} hashes)" for s in r.hash_sets)
+                        or "none"
+                    ),
+                ),
             ],
             st,
             width,
@@ -229,6 +242,7 @@ def render_pdf(report: ReportData) -> bytes:
                     Paragraph(_file_text(q, None), st["base"]),
                     Paragraph(_hash_text(q), st["mono"]),
                     Paragraph("integrity: " + _integrity(r.query_integrity), st["base"]),
+                    *([Paragraph(_known(r.query_known), st["base"])] if r.query_known else []),
                     Paragraph(
                         f"scene {_t(r.query_scene)} ({r.query_scene_confidence:.2f})", st["base"]
                     ),

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Paints one result tile: the thumbnail fitted in the tile, rank, score and review mark."""
+"""Paints one result tile: the thumbnail fitted in the tile, rank, score, review mark and a
+"known" badge for files a known-file hash set holds."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
     MARK_NOT_RELEVANT,
+    KnownRole,
     MarkRole,
     RankRole,
     ScoreRole,
@@ -18,6 +20,7 @@ from imgsim_desktop.ui.results.model import (
 CAPTION_HEIGHT = 22
 MARK_COLOURS = {MARK_INCLUDE: QColor("#2e9e4f"), MARK_NOT_RELEVANT: QColor("#c0392b")}
 MARK_TEXT = {MARK_INCLUDE: "\u2713 report", MARK_NOT_RELEVANT: "\u2717 not relevant"}
+KNOWN_COLOUR = QColor("#7d3c98")
 
 
 class ResultDelegate(QStyledItemDelegate):
@@ -73,6 +76,14 @@ class ResultDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(badge, 4, 4)
             painter.setPen(QColor("white"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, MARK_TEXT[mark])
+
+        if index.data(KnownRole):  # the set names are in the tooltip
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(KNOWN_COLOUR)
+            badge = QRect(image_rect.right() - 52, image_rect.y() + 4, 48, 18)
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setPen(QColor("white"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "known")
 
         caption = QRect(
             rect.x() + 4, rect.bottom() - CAPTION_HEIGHT, rect.width() - 8, CAPTION_HEIGHT

@@ -28,6 +28,7 @@ ScoreRole = Qt.ItemDataRole.UserRole + 2
 RankRole = Qt.ItemDataRole.UserRole + 3
 MarkRole = Qt.ItemDataRole.UserRole + 4
 LoadedRole = Qt.ItemDataRole.UserRole + 5
+KnownRole = Qt.ItemDataRole.UserRole + 6  # the hash sets holding the file, or None
 
 MARK_INCLUDE = "include"
 MARK_NOT_RELEVANT = "not_relevant"
@@ -100,6 +101,7 @@ class ResultsModel(QAbstractListModel):
             return (
                 f"#{record.rank}  score {record.score:.4f}\n{record.path}\n"
                 f"scene: {record.scene}\nSHA-256: {record.sha256}"
+                + (f"\nknown: {record.known}" if record.known else "")
             )
         if role == RecordRole:
             return record
@@ -111,6 +113,8 @@ class ResultsModel(QAbstractListModel):
             return self._marks.get((record.path, record.sha256))
         if role == LoadedRole:
             return self._thumbnails.has(record.absolute_path)
+        if role == KnownRole:
+            return record.known
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
