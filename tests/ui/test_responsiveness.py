@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from imgsim_desktop.ui.mainwindow import MainWindow
+from imgsim_desktop.ui.session import IndexEnd
 from tests.conftest import ROOT, make_readonly_copy, make_writable, shared_data
 
 pytestmark = [pytest.mark.model, pytest.mark.shared_data]
@@ -37,11 +38,11 @@ def test_heartbeat_never_stalls_while_indexing_800_images(qtbot, tmp_path: Path)
         heartbeat.start()
         with qtbot.waitSignal(window.overview_shown, timeout=60000):
             window.open_case(case)
-        with qtbot.waitSignal(window.session.index_finished, timeout=900000) as done:
+        with qtbot.waitSignal(window.session.index_ended, timeout=900000) as done:
             pass
         heartbeat.stop()
-        summary = done.args[0]
-        assert summary is not None and summary.indexed == 811
+        summary = done.args[0].summary
+        assert done.args[0].end is IndexEnd.FINISHED and summary.indexed == 811
         gaps = [b - a for a, b in itertools.pairwise(ticks)]
         worst = max(gaps)
         print(
