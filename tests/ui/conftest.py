@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Qt test set-up: offscreen platform (set before Qt is imported), settings isolated in the
-per-test IMGSIM_HOME, a check that no test leaves a worker thread running, and windows over a
-gated fake embedder whose message boxes are recorded instead of shown."""
+per-test IMGSIM_HOME, checks that no test leaves a worker thread running and that the run leaves
+tracked files as they were, and windows over a gated fake embedder whose message boxes are
+recorded instead of shown."""
 
 from __future__ import annotations
 
@@ -9,12 +10,35 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import hashlib
+import subprocess
 import threading
 
 import pytest
 from PySide6.QtCore import QThreadPool
 
 from imgsim_desktop.app import configure_application
+from tests.conftest import ROOT
+
+
+def _tracked_changes() -> str | None:
+    """A digest of every change to tracked files (None where git is not available)."""
+    try:
+        done = subprocess.run(
+            ["git", "diff", "HEAD", "--binary"], cwd=ROOT, capture_output=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return hashlib.sha256(done.stdout).hexdigest() if done.returncode == 0 else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_tracked_file_written():
+    """Fail the run if the UI tests changed a tracked file (a bench result, a screenshot...)."""
+    before = _tracked_changes()
+    yield
+    if before is not None:
+        assert _tracked_changes() == before, "the UI tests changed tracked files (git diff HEAD)"
 
 
 @pytest.fixture(autouse=True)
