@@ -59,6 +59,7 @@ class IndexPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setFormat("%v / %m")
         self.label = QLabel("No case open")
+        self.label.setWordWrap(True)  # a long line (a folder path) must not widen the window
         self.pause = QPushButton("Pause")
         self.pause.setCheckable(True)
         self.pause.setToolTip("Pause indexing (queries still work on what is indexed)")

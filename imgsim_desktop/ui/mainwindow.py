@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.status = QLabel("Open a case folder to begin")
+        self.status.setMinimumWidth(1)  # clipped, never widening the window
         self.statusBar().addWidget(self.status, 1)
         if remember_settings:
             self._restore_settings()

@@ -266,7 +266,8 @@ class QueryPane(QWidget):
             label.setText("–")
 
     def show_result(self, result: QueryResult, indexing: bool = False) -> None:
-        """The query's facts; ``indexing`` says the case's index is still being built."""
+        """The query's facts; ``indexing``: the index is still being built, so what was indexed
+        so far was searched (the line says so)."""
         self.sha256.setText(result.query_sha256)
         self.scene.setText(f"{result.scene} ({result.scene_confidence:.0%})")
         share = result.vectors_searched / result.vectors_total if result.vectors_total else 0
@@ -275,7 +276,7 @@ class QueryPane(QWidget):
             f"{result.vectors_total} images ({share:.0%})"
         )
         if result.vectors_pending:
-            text += f"; {result.vectors_pending} wait for a re-embed (not searched)"
+            text += f" · {result.vectors_pending} wait for a re-embed (not searched)"
         if indexing:
-            text += "; indexing continues: what is indexed so far was searched"
+            text += " · indexing continues"
         self.searched.setText(text)
