@@ -46,7 +46,7 @@ def ask(
     """
     box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
     escape = buttons[-1][0]
-    pressed = {}
+    pressed = []
     for key, label in buttons:
         role = (
             QMessageBox.ButtonRole.RejectRole
@@ -54,13 +54,14 @@ def ask(
             else QMessageBox.ButtonRole.AcceptRole
         )
         button = box.addButton(label, role)
-        pressed[button] = key
+        pressed.append((button, key))
         if key == (default or buttons[0][0]):
             box.setDefaultButton(button)
         if key == escape:
             box.setEscapeButton(button)
     box.exec()
-    return pressed.get(box.clickedButton(), escape)
+    clicked = box.clickedButton()
+    return next((key for button, key in pressed if button is clicked), escape)
 
 
 def unmounted_text(root: Path, exc: EvidenceUnavailableError) -> str:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from imgsim_desktop import __version__
-from imgsim_desktop.core.errors import ImgsimError
+from imgsim_desktop.core.errors import CaseMovedError, EvidenceUnavailableError, ImgsimError
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.search import QueryResult
@@ -173,12 +173,6 @@ class MainWindow(QMainWindow):
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
         self.detail.note_edited.connect(self._save_note)
-        self.index_panel.pause_toggled.connect(
-            lambda paused: self.session and self.session.pause_indexing(paused)
-        )
-        self.index_panel.cancel_requested.connect(
-            lambda: self.session and self.session.cancel_indexing()
-        )
 
     # --- case -----------------------------------------------------------------------------
     def open_case(self, root: Path) -> None:
@@ -195,12 +189,14 @@ class MainWindow(QMainWindow):
             self.browser.set_recent(window_settings.remember_recent(str(root)))
         self.setWindowTitle(f"{root.name} — imgsim-desktop")
         self.model.set_marks(session.marks())
-        session.connect(session.index_progress, self._on_progress)
-        session.connect(session.index_ended, self._on_index_ended)
-        session.connect(session.overview_ready, self._on_overview)
-        session.connect(session.query_finished, self._on_query_result)
-        session.connect(session.query_waiting, lambda _path: self.query_pane.show_waiting())
-        session.connect(session.error, self.show_error)
+        session.bind(session.index_progress, self._on_progress)
+        session.bind(session.index_ended, self._on_index_ended)
+        session.bind(session.overview_ready, self._on_overview)
+        session.bind(session.query_finished, self._on_query_result)
+        session.bind(session.query_waiting, lambda _path: self.query_pane.show_waiting())
+        session.bind(session.error, self.show_error)
+        session.bind(self.index_panel.pause_toggled, session.pause_indexing)
+        session.bind(self.index_panel.cancel_requested, session.cancel_indexing)
         session.refresh_overview()
         self._start_indexing()
         self.session_opened.emit(session)
@@ -253,13 +249,13 @@ class MainWindow(QMainWindow):
         elif outcome.end is IndexEnd.CANCELLED:
             panel.show_cancelled(summary)
             self._index_state = "indexing cancelled (what was done is kept)"
-        elif outcome.end is IndexEnd.UNMOUNTED:
+        elif isinstance(outcome.error, EvidenceUnavailableError):
             if self.interactive and ask_forget_missing(self, session.root, outcome.error):
                 self._start_indexing(allow_removal=True)
                 return
             panel.set_running(False, unmounted_line(session.root, outcome.error))
             self._index_state = "evidence not found: nothing changed"
-        elif outcome.end is IndexEnd.MOVED:
+        elif isinstance(outcome.error, CaseMovedError):
             choice = ask_moved(self, session.root, outcome.error) if self.interactive else None
             if choice is MovedChoice.RELINK:
                 self.relink(outcome.error.old_root, session.root)

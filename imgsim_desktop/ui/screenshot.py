@@ -47,8 +47,8 @@ class ScreenshotRun(QObject):
         if session is None:
             self._finish(1, "the case could not be opened")
             return
-        session.connect(session.index_ended, self._on_indexed)
-        session.connect(
+        session.bind(session.index_ended, self._on_indexed)
+        session.bind(
             session.error, lambda title, exc: self._finish(1, f"{title}: {error_text(exc)}")
         )
         self.window.results_shown.connect(lambda _n: self._timer.start())

@@ -107,7 +107,7 @@ class CaseSession(QObject):
         # Used on the GUI thread only (marks are small, quick writes); opening it is audited.
         self.case = open_case(root, embedder=self.embedder, head=head)
 
-    def connect(self, signal: SignalInstance, slot: Any) -> None:
+    def bind(self, signal: SignalInstance, slot: Any) -> None:
         """Connect one of this session's signals; cut by :meth:`close`."""
         self.tasks.connect(signal, slot)
 
