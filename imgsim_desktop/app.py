@@ -128,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         return run.exit_code
     if args.case:
         window.open_case(Path(args.case))
-        if args.query:
-            window.session.index_finished.connect(lambda _s: window.run_query(Path(args.query)))
+        if args.query and window.session is not None:
+            window.run_query(Path(args.query))  # on what is indexed so far (it waits for a batch)
     return app.exec()
 
 

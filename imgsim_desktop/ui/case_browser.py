@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The case browser (left pane): open a case, recent cases, the folder tree and the scene list.
+"""The case browser (left pane): open a case, recent cases, the folder tree and the scene list,
+and how many known files are missing (below a folder the last scan could not list).
 
 Signals:
     open_requested: (str) a case folder chosen by the user.
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imgsim_desktop.ui.session import CaseOverview
+from imgsim_desktop.ui.overview import CaseOverview
 
 ALL_SCENES = "All scenes"
 
@@ -53,12 +54,20 @@ class CaseBrowser(QWidget):
         self.scenes.setToolTip("Select scenes to show only their results")
         self.scenes.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.scenes.itemSelectionChanged.connect(self._on_scenes)
+        self.missing = QLabel()
+        self.missing.setWordWrap(True)
+        self.missing.setToolTip(
+            "Files below a folder the last scan could not list: kept and searchable, "
+            "never forgotten; they are looked at again when the folder can be read"
+        )
+        self.missing.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(open_button)
         layout.addWidget(QLabel("Recent cases"))
         layout.addWidget(self.recent)
         layout.addWidget(QLabel("Folders"))
         layout.addWidget(self.folders, 2)
+        layout.addWidget(self.missing)
         layout.addWidget(QLabel("Scenes"))
         layout.addWidget(self.scenes, 1)
 
@@ -99,6 +108,16 @@ class CaseBrowser(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, scene)
             self.scenes.addItem(item)
         self.scenes.blockSignals(False)
+
+        self.missing.setText(
+            f"{overview.missing} known files missing: their folder could not be listed"
+        )
+        self.missing.setVisible(overview.missing > 0)
+
+    def clear_case(self) -> None:
+        """Forget the shown case (another one is being opened)."""
+        self.show_overview("", CaseOverview())
+        self.folders.clear()
 
     def _on_folder(self) -> None:
         items = self.folders.selectedItems()

@@ -2,8 +2,8 @@
 """The detail pane: a large, zoomable preview of the selected result (optionally beside the
 query) and its facts: path, size, SHA-256, dimensions, EXIF date/camera/GPS, scene and score.
 
-Previews are decoded on the thumbnail pool; a preview that arrives after the selection moved on is
-dropped.
+Previews and EXIF are read as tasks on the previews pool; a preview that arrives after the
+selection moved on is dropped (the task it came from is detached when the next one starts).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.pipeline.search import ResultRecord
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
 from imgsim_desktop.ui.results.thumbnails import to_qimage
-from imgsim_desktop.ui.workers import Worker
+from imgsim_desktop.ui.tasks import Task, TaskGroup
 
 PREVIEW_SIDE = 1600
 EXIF_THUMB_SIDE = 16
@@ -98,12 +98,13 @@ class DetailPane(QWidget):
 
     note_edited = Signal(object, str)  # record, note text
 
-    def __init__(self, pool: QThreadPool, parent=None) -> None:
+    def __init__(self, tasks: TaskGroup, pool: QThreadPool, parent=None) -> None:
         super().__init__(parent)
+        self._tasks = tasks
         self._pool = pool
         self._record: ResultRecord | None = None
         self._query_path: Path | None = None
-        self._workers: list[Worker] = []
+        self._loading: dict[str, Task] = {}  # the latest task per view / kind
         self.preview = ZoomView()
         self.query_preview = ZoomView()
         self.query_preview.setVisible(False)
@@ -164,7 +165,8 @@ class DetailPane(QWidget):
         self.note.setEnabled(record is not None)
         self.note.setText(note)
         if record is None:
-            self.preview.set_pixmap(None)
+            self._tasks.detach(self._loading.pop("exif", None))
+            self._load(None, self.preview)
             for label in self.facts.values():
                 label.setText("–")
             return
@@ -185,10 +187,13 @@ class DetailPane(QWidget):
     def _load_exif(self, record: ResultRecord) -> None:
         """EXIF date, camera and GPS, read off the GUI thread."""
         path = Path(record.absolute_path)
-        worker = Worker(lambda _progress, _cancel: examine_file(path, EXIF_THUMB_SIDE))
-        worker.signals.result.connect(lambda evidence, r=record: self._on_exif(r, evidence))
-        self._workers = [w for w in self._workers if not w.done.is_set()] + [worker]
-        self._pool.start(worker)
+        self._tasks.detach(self._loading.pop("exif", None))
+        self._loading["exif"] = self._tasks.start(
+            lambda _progress, _cancel: examine_file(path, EXIF_THUMB_SIDE),
+            name="exif",
+            pool=self._pool,
+            finished=lambda evidence, r=record: self._on_exif(r, evidence),
+        )
 
     def _on_exif(self, record: ResultRecord, evidence: FileEvidence) -> None:
         if record is not self._record:
@@ -221,21 +226,27 @@ class DetailPane(QWidget):
             self._load(self._query_path, self.query_preview)
 
     def _load(self, path: Path | None, view: ZoomView) -> None:
+        key = "query" if view is self.query_preview else "preview"
+        self._tasks.detach(self._loading.pop(key, None))
+        view.setProperty("wanted", "" if path is None else str(path))
         if path is None:
             view.set_pixmap(None)
             return
-        view.setProperty("wanted", str(path))
-        worker = Worker(lambda _progress, _cancel: make_thumbnail(path, PREVIEW_SIDE))
-        worker.signals.result.connect(
-            lambda thumb, p=str(path), v=view: self._on_preview(v, p, thumb)
+        self._loading[key] = self._tasks.start(
+            lambda _progress, _cancel: make_thumbnail(path, PREVIEW_SIDE),
+            name=f"{key} preview",
+            pool=self._pool,
+            finished=lambda thumb, p=str(path), v=view: self._on_preview(v, p, thumb),
+            failed=lambda _exc, p=str(path), v=view: self._on_preview(v, p, None),
         )
-        worker.signals.error.connect(lambda exc, v=view: v.set_pixmap(None))
-        self._workers = [w for w in self._workers if not w.done.is_set()] + [worker]
-        self._pool.start(worker)
 
     def _on_preview(self, view: ZoomView, path: str, thumb) -> None:
         if view.property("wanted") == path:
-            view.set_pixmap(QPixmap.fromImage(to_qimage(thumb.width, thumb.height, thumb.data)))
+            view.set_pixmap(
+                None
+                if thumb is None
+                else QPixmap.fromImage(to_qimage(thumb.width, thumb.height, thumb.data))
+            )
 
     def _open_folder(self) -> None:
         if self._record is not None:

@@ -2,13 +2,15 @@
 """The Export dialog: format (imgsim's HTML, PDF, CSV, JSON; VICS 2.0 format; CASE/UCO), output
 file, examiner, case number, notes, marked-only.
 
-It only gathers choices; the report is written by the core
-(:func:`imgsim_desktop.core.report.export.export_report`) on a worker thread. The examiner's name
-and the last folder are remembered (QSettings).
+The dialog only gathers choices; the report is written by the core
+(:func:`imgsim_desktop.core.report.export.export_report`) in :func:`run_export`, run as a task of
+the window by :func:`export_with_dialog`. The examiner's name and the last folder are remembered
+(QSettings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +24,17 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QWidget,
 )
 
+from imgsim_desktop.core import QueryResult, open_case
+from imgsim_desktop.core.report.export import WrittenReport, export_report
 from imgsim_desktop.core.report.model import ReportOptions
+from imgsim_desktop.ui.tasks import TaskGroup
 
 FORMATS = {
     "HTML (self-contained page)": ".html",
@@ -123,3 +130,45 @@ class ExportDialog(QDialog):
             marked_only=self.marked_only.isChecked(),
         )
         return ExportChoice(path, options, self.overwrite.isChecked())
+
+
+def run_export(root: Path, result: QueryResult, choice: ExportChoice) -> WrittenReport:
+    """Write the report the examiner chose (a task: it opens its own case)."""
+    with open_case(root, log_open=False) as case:
+        return export_report(case, result, choice.options, choice.path, force=choice.overwrite)
+
+
+def written_text(written: WrittenReport) -> str:
+    """What the "Report written" box says: the file, its SHA-256 and what it holds."""
+    return (
+        f"{written.path}\n\nSHA-256: {written.sha256}\n(also in {written.sidecar.name})\n"
+        f"{written.matches} matches"
+        + (f", {written.changed} changed since indexing" if written.changed else "")
+    )
+
+
+def export_with_dialog(
+    window: QMainWindow,
+    tasks: TaskGroup,
+    root: Path,
+    result: QueryResult,
+    marked: int,
+    on_error: Callable[[str, object], None],
+) -> None:
+    """Ask for the export settings, then write the report as a task; say where it went."""
+    dialog = ExportDialog(f"report-{result.query_sha256[:12]}.html", marked, window)
+    if dialog.exec() != ExportDialog.DialogCode.Accepted:
+        return
+    choice = dialog.choice()
+
+    def written(report: WrittenReport) -> None:
+        window.statusBar().showMessage(f"Report written: {report.path}", 15000)
+        QMessageBox.information(window, "Report written", written_text(report))
+
+    tasks.start(
+        lambda _progress, _cancel: run_export(root, result, choice),
+        name="export",
+        finished=written,
+        failed=lambda exc: on_error("Export failed", exc),
+    )
+    window.statusBar().showMessage(f"Writing {choice.path}…")

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Indexing progress: a bar with done/total, rate and ETA, Pause/Resume, Cancel, and the files
-that could not be read, with the reason.
+"""Indexing progress: a bar with done/total, rate and ETA, Pause/Resume, Cancel, how the last run
+ended, and the files that could not be read (or are missing), with the reason.
+
+Whatever way a run ends (finished, cancelled, refused, failed), the panel goes back to idle: its
+buttons are disabled and its line says what happened and what was kept.
 
 Signals:
     pause_toggled: (bool) True to pause.
@@ -22,7 +25,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imgsim_desktop.core import IndexSummary
 from imgsim_desktop.core.progress import ProgressEvent
+
+
+def finished_text(summary: IndexSummary) -> str:
+    """One line for a run that completed."""
+    extra = [f"{summary.missing} missing"] if summary.missing else []
+    extra += [f"{summary.pending} waiting for a re-embed"] if summary.pending else []
+    return (
+        f"Index up to date: {summary.indexed} new, {summary.unchanged} unchanged, "
+        f"{summary.removed} removed, {len(summary.failed)} unreadable"
+        + "".join(f", {part}" for part in extra)
+        + f" ({summary.seconds:.1f} s)"
+    )
+
+
+def cancelled_text(kept: IndexSummary | None) -> str:
+    """One line for a cancelled run: what was kept."""
+    if kept is None:
+        return "Cancelled before anything was indexed; the next run starts again"
+    return f"Cancelled: {kept.indexed} indexed, kept; the next run continues"
 
 
 class IndexPanel(QWidget):
@@ -36,6 +59,7 @@ class IndexPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setFormat("%v / %m")
         self.label = QLabel("No case open")
+        self.label.setWordWrap(True)  # a long line (a folder path) must not widen the window
         self.pause = QPushButton("Pause")
         self.pause.setCheckable(True)
         self.pause.setToolTip("Pause indexing (queries still work on what is indexed)")
@@ -60,7 +84,12 @@ class IndexPanel(QWidget):
         self._first_done = 0
         self.set_running(False)
 
-    def set_running(self, running: bool) -> None:
+    @property
+    def running(self) -> bool:
+        return self.cancel.isEnabled()
+
+    def set_running(self, running: bool, text: str = "") -> None:
+        """Running (buttons enabled) or idle (buttons disabled), with ``text`` as the line."""
         self.pause.setEnabled(running)
         self.cancel.setEnabled(running)
         if running:
@@ -68,12 +97,32 @@ class IndexPanel(QWidget):
             self._first_done = 0
         else:
             self.pause.setChecked(False)
+        if text:
+            self.label.setText(text)
+
+    def show_finished(self, summary: IndexSummary) -> None:
+        total = summary.indexed + summary.unchanged
+        self.bar.setMaximum(max(1, total))
+        self.bar.setValue(total)
+        self.set_running(False, finished_text(summary))
+
+    def show_cancelled(self, kept: IndexSummary | None) -> None:
+        self.set_running(False, cancelled_text(kept))
+
+    def reset(self) -> None:
+        """No case: idle, empty."""
+        self.bar.setMaximum(1)
+        self.bar.setValue(0)
+        self.show_failures([])
+        self.set_running(False, "No case open")
 
     def _on_pause(self, paused: bool) -> None:
         self.pause.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
 
     def show_progress(self, event: ProgressEvent) -> None:
+        if not self.running:
+            return
         if event.stage != "embed":
             self.label.setText(event.message or event.stage)
             return

@@ -1,37 +1,56 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The main window: a composition of the case browser, the result grid, the query pane and the
-detail pane around one :class:`~imgsim_desktop.ui.session.CaseSession`.
+"""The main window: a composition of the case browser, the index panel, the result grid, the
+query pane and the detail pane around one :class:`~imgsim_desktop.ui.session.CaseSession`.
+
+Opening a case tears the previous session down first (its tasks cancelled, its connections cut,
+its folders, failures, progress and results cleared). How an indexing run ended decides what the
+window asks: evidence that looks unmounted is forgotten only on the examiner's word, and a folder
+that holds a known case whose folder is gone is offered the relink.
 
 Signals:
     results_shown: (int) rows in the result grid after a query finished.
     overview_shown: () the case browser shows the catalogue's counts.
+    session_opened: (CaseSession) a case was opened (its indexing has started).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSlider,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from imgsim_desktop import __version__
-from imgsim_desktop.core.errors import ImgsimError
-from imgsim_desktop.core.model.embedder import preload_libraries
+from imgsim_desktop.core.errors import CaseMovedError, EvidenceUnavailableError, ImgsimError
+from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.core.progress import ProgressEvent
+from imgsim_desktop.core.store.registry import relink_case
+from imgsim_desktop.ui import window_settings
 from imgsim_desktop.ui.case_browser import CaseBrowser
 from imgsim_desktop.ui.detail_pane import DetailPane
-from imgsim_desktop.ui.export_dialog import ExportDialog
+from imgsim_desktop.ui.dialogs import (
+    MovedChoice,
+    about_text,
+    ask_forget_missing,
+    ask_moved,
+    error_text,
+    moved_line,
+    unmounted_line,
+)
+from imgsim_desktop.ui.export_dialog import export_with_dialog
 from imgsim_desktop.ui.index_panel import IndexPanel
+from imgsim_desktop.ui.model_guard import GuardedEmbedder, check_libraries
+from imgsim_desktop.ui.overview import CaseOverview, status_line
 from imgsim_desktop.ui.query_pane import QueryPane
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
@@ -42,33 +61,52 @@ from imgsim_desktop.ui.results.model import (
 )
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
 from imgsim_desktop.ui.results.view import ResultsView
-from imgsim_desktop.ui.session import CaseOverview, CaseSession
-from imgsim_desktop.ui.workers import Pools
-
-MAX_RECENT = 8
+from imgsim_desktop.ui.session import CaseSession, IndexEnd, IndexOutcome
+from imgsim_desktop.ui.tasks import TaskGroup, TaskRunner
+from imgsim_desktop.ui.window_actions import build_actions
 
 
 class MainWindow(QMainWindow):
-    """The application window (see the module docstring for signals)."""
+    """The application window (see the module docstring for signals).
+
+    Attributes:
+        runner: the pools every background task runs on.
+        tasks: the window's own tasks (previews, exports, relinks); a case's are its session's.
+        embedder: the one model of every case (loaded on first use; a load failure is a message).
+        session: the open case, or None.
+        interactive: False in screenshot mode: no modal box; errors go to the status bar and
+            questions get the answer that changes nothing.
+    """
 
     results_shown = Signal(int)  # number of result rows
     overview_shown = Signal()
+    session_opened = Signal(object)  # CaseSession
 
     def __init__(
-        self, pools: Pools | None = None, embedder=None, remember_settings: bool = True
+        self,
+        runner: TaskRunner | None = None,
+        embedder: Embedder | None = None,
+        head: SceneHead | None = None,
+        remember_settings: bool = True,
     ) -> None:
         super().__init__()
-        preload_libraries()  # before the window shows: imports on a worker would stall the GUI
+        # Before the window shows: importing torch on a worker would stall the GUI thread.
+        library_problem = check_libraries()
         self.setWindowTitle("imgsim-desktop")
-        self.pools = pools or Pools()
-        self._embedder = embedder
+        self.runner = runner or TaskRunner()
+        self.tasks = TaskGroup(self.runner)
+        self.embedder = GuardedEmbedder(embedder)
+        self._head = head
         self.session: CaseSession | None = None
         self.overview = CaseOverview()
         self.query_path: Path | None = None
         self.last_result: QueryResult | None = None
+        self.interactive = True
+        self._scan_failures: list[tuple[str, str]] = []
+        self._index_state = ""
         #: False in screenshot mode: the user's layout and recent cases are neither used nor changed.
         self.remember_settings = remember_settings
-        self.thumbnails = ThumbnailProvider(self.pools.thumbs)
+        self.thumbnails = ThumbnailProvider(self.runner.thumbs)
         self.model = ResultsModel(self.thumbnails, self)
         self.proxy = ResultsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -77,17 +115,22 @@ class MainWindow(QMainWindow):
         self.index_panel = IndexPanel()
         self.view = ResultsView()
         self.view.setModel(self.proxy)
-        self.query_pane = QueryPane()
-        self.detail = DetailPane(self.pools.thumbs)
+        self.query_pane = QueryPane(self.tasks, self.runner.previews)
+        self.detail = DetailPane(self.tasks, self.runner.previews)
         self._build_layout()
         self._build_actions()
         self._connect()
         self.status = QLabel("Open a case folder to begin")
+        self.status.setMinimumWidth(1)  # clipped, never widening the window
         self.statusBar().addWidget(self.status, 1)
         if remember_settings:
             self._restore_settings()
         else:
-            self.resize(1440, 900)
+            self.resize(*window_settings.DEFAULT_SIZE)
+        if library_problem is not None:  # once the event loop runs; the window stays usable
+            QTimer.singleShot(
+                0, self, lambda: self.show_error("The model cannot load", library_problem)
+            )
 
     # --- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -109,45 +152,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
     def _build_actions(self) -> None:
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        open_case = QAction("Open case…", self, shortcut=QKeySequence.StandardKey.Open)
-        open_case.triggered.connect(self.browser._choose)
-        open_image = QAction("Open image…", self)
-        open_image.triggered.connect(self.query_pane._open_image)
-        self.export_action = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"))
-        self.export_action.setToolTip(
-            "Write the marked matches (or the top results) to an HTML/PDF/CSV/JSON report"
-        )
-        self.export_action.setEnabled(False)
-        self.export_action.triggered.connect(self.export_report)
-        about = QAction("About", self)
-        about.triggered.connect(self.show_about)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu = self.menuBar().addMenu("&File")
-        for action in (open_case, open_image, self.export_action, quit_action):
-            file_menu.addAction(action)
-        self.menuBar().addMenu("&Help").addAction(about)
-        toolbar.addAction(open_case)
-        toolbar.addAction(open_image)
-        toolbar.addAction(self.export_action)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Thumbnails "))
-        self.zoom = QSlider(Qt.Orientation.Horizontal)
-        self.zoom.setRange(64, 400)
-        self.zoom.setValue(self.view.delegate.tile_size)
-        self.zoom.setMaximumWidth(160)
-        self.zoom.setToolTip("Thumbnail size (also Ctrl+wheel over the grid)")
-        toolbar.addWidget(self.zoom)
-        self.show_hidden = QCheckBox("Show not relevant")
-        self.show_hidden.setToolTip("Show results marked not relevant (hidden by default)")
-        toolbar.addWidget(self.show_hidden)
-        self.hide_known = QCheckBox("Hide known files")
-        self.hide_known.setToolTip(
-            "Search without the files a known-file hash set holds (imgsim hashset import)"
-        )
-        toolbar.addWidget(self.hide_known)
+        actions = build_actions(self, self.view.delegate.tile_size)
+        actions.open_case.triggered.connect(self.browser._choose)
+        actions.open_image.triggered.connect(self.query_pane._open_image)
+        actions.export.triggered.connect(self.export_report)
+        actions.about.triggered.connect(self.show_about)
+        actions.quit.triggered.connect(self.close)
+        self.export_action, self.zoom = actions.export, actions.zoom
+        self.show_hidden = actions.show_hidden
+        self.hide_known = actions.hide_known
 
     def _connect(self) -> None:
         self.browser.open_requested.connect(lambda path: self.open_case(Path(path)))
@@ -162,72 +175,136 @@ class MainWindow(QMainWindow):
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
         self.hide_known.toggled.connect(self._rerun_query)
         self.detail.note_edited.connect(self._save_note)
-        self.index_panel.pause_toggled.connect(
-            lambda paused: self.session and self.session.pause_indexing(paused)
-        )
-        self.index_panel.cancel_requested.connect(
-            lambda: self.session and self.session.cancel_indexing()
-        )
 
     # --- case -----------------------------------------------------------------------------
     def open_case(self, root: Path) -> None:
-        if self.session is not None:
-            self.session.close()
+        """Close the open case (if any), open ``root`` and index it in the background."""
+        self.close_case()
+        root = root.absolute()
         try:
-            self.session = CaseSession(root.absolute(), self.pools, self._embedder)
+            session = CaseSession(root, self.runner, self.embedder, self._head)
         except ImgsimError as exc:
             self.show_error("Cannot open the case", exc)
             return
-        session = self.session
-        self._remember_recent(str(root.absolute()))
+        self.session = session
+        if self.remember_settings:
+            self.browser.set_recent(window_settings.remember_recent(str(root)))
         self.setWindowTitle(f"{root.name} — imgsim-desktop")
-        self.model.clear()
         self.model.set_marks(session.marks())
-        session.index_progress.connect(self.index_panel.show_progress)
-        session.index_finished.connect(self._on_indexed)
-        session.overview_ready.connect(self._on_overview)
-        session.query_finished.connect(self._on_query_result)
-        session.error.connect(self.show_error)
-        self.index_panel.set_running(True)
-        self.index_panel.label.setText("Looking for new and changed files…")
+        session.bind(session.index_progress, self._on_progress)
+        session.bind(session.index_ended, self._on_index_ended)
+        session.bind(session.overview_ready, self._on_overview)
+        session.bind(session.query_finished, self._on_query_result)
+        session.bind(session.query_waiting, lambda _path: self.query_pane.show_waiting())
+        session.bind(session.error, self.show_error)
+        session.bind(self.index_panel.pause_toggled, session.pause_indexing)
+        session.bind(self.index_panel.cancel_requested, session.cancel_indexing)
         session.refresh_overview()
-        session.start_indexing()
+        self._start_indexing()
+        self.session_opened.emit(session)
+
+    def close_case(self) -> None:
+        """Tear the open case down: its tasks cancelled, its signals cut, its traces cleared."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self.overview = CaseOverview()
+        self._scan_failures = []
+        self._index_state = ""
+        self.last_result = None
+        self.export_action.setEnabled(False)
+        self.model.clear()
+        self.model.set_marks({})
+        self.proxy.set_folder("")
+        self.proxy.set_scenes(None)
+        self.browser.clear_case()
+        self.index_panel.reset()
+        self.query_pane.clear_result()
+        self.detail.set_query(None)
+        self.detail.show_record(None)
+        self.setWindowTitle("imgsim-desktop")
+        self.status.setText("Open a case folder to begin")
+
+    def _start_indexing(self, allow_removal: bool = False, new_case: bool = False) -> None:
+        if self.session is None:
+            return
+        self.index_panel.set_running(True, "Looking for new and changed files…")
+        self._index_state = "indexing…"
+        self.session.start_indexing(allow_removal=allow_removal, new_case=new_case)
         self._update_status()
 
-    def _on_indexed(self, summary) -> None:
-        self.index_panel.set_running(False)
-        if summary is None:
-            self.index_panel.label.setText("Indexing stopped; what was done is kept")
+    def _on_progress(self, event: ProgressEvent) -> None:
+        self.index_panel.show_progress(event)
+        if event.stage == "embed":
+            self._index_state = f"indexing… {event.done} of {event.total}"
+            self._update_status()
+
+    def _on_index_ended(self, outcome: IndexOutcome) -> None:
+        session, panel, summary = self.session, self.index_panel, outcome.summary
+        if session is None:
+            return
+        if summary is not None:
+            self._scan_failures = [(f["path"], f["error"]) for f in summary.failed]
+        if outcome.end is IndexEnd.FINISHED and summary is not None:
+            panel.show_finished(summary)
+            self._index_state = "index up to date"
+        elif outcome.end is IndexEnd.CANCELLED:
+            panel.show_cancelled(summary)
+            self._index_state = "indexing cancelled (what was done is kept)"
+        elif isinstance(outcome.error, EvidenceUnavailableError):
+            if self.interactive and ask_forget_missing(self, session.root, outcome.error):
+                self._start_indexing(allow_removal=True)
+                return
+            panel.set_running(False, unmounted_line(session.root, outcome.error))
+            self._index_state = "evidence not found: nothing changed"
+        elif isinstance(outcome.error, CaseMovedError):
+            choice = ask_moved(self, session.root, outcome.error) if self.interactive else None
+            if choice is MovedChoice.RELINK:
+                self.relink(outcome.error.old_root, session.root)
+                return
+            if choice is MovedChoice.NEW_CASE:
+                self._start_indexing(new_case=True)
+                return
+            panel.set_running(False, moved_line(outcome.error))
+            self._index_state = "not indexed: a known case moved here"
         else:
-            total = summary.indexed + summary.unchanged
-            self.index_panel.bar.setMaximum(max(1, total))
-            self.index_panel.bar.setValue(total)
-            self.index_panel.label.setText(
-                f"Index up to date: {summary.indexed} new, {summary.unchanged} unchanged, "
-                f"{summary.removed} removed, {len(summary.failed)} unreadable ({summary.seconds:.1f} s)"
-            )
+            panel.set_running(False, f"Indexing failed: {error_text(outcome.error)}")
+            self._index_state = "indexing failed"
+            self.show_error("Indexing failed", outcome.error)
         self._update_status()
+
+    def relink(self, old_root: str, new_root: Path) -> None:
+        """Move the case indexed at ``old_root`` to ``new_root`` (a task), then open it there."""
+        self.close_case()
+        self.index_panel.set_running(False, f"Relinking the case indexed at {old_root}…")
+        self.tasks.start(
+            lambda _progress, _cancel: relink_case(old_root, new_root),
+            name="relink",
+            finished=lambda _infos: self.open_case(new_root),
+            failed=lambda exc: self._on_relink_failed(new_root, exc),
+        )
+
+    def _on_relink_failed(self, new_root: Path, exc: BaseException) -> None:
+        self.index_panel.set_running(False, f"Not relinked ({new_root}): {error_text(exc)}")
+        self.show_error("Cannot relink the case", exc)
 
     def _on_overview(self, overview: CaseOverview) -> None:
         self.overview = overview
         if self.session is not None:
             self.browser.show_overview(self.session.root.name, overview)
-        self.index_panel.show_failures(overview.failures)
+        failures = dict(self._scan_failures)
+        failures.update(overview.failures)
+        self.index_panel.show_failures(list(failures.items()))
         self._update_status()
         self.overview_shown.emit()
 
     def _update_status(self) -> None:
-        if self.session is None:
-            return
-        state = "indexing…" if self.session.indexing else "index up to date"
-        size = self.overview.bytes / 1e6
-        self.status.setText(
-            f"{self.session.root}  ·  {self.overview.images} images ({size:.1f} MB)"
-            f"  ·  {self.overview.failed} unreadable  ·  {state}"
-        )
+        if self.session is not None:
+            self.status.setText(status_line(self.session.root, self.overview, self._index_state))
 
     # --- queries --------------------------------------------------------------------------
     def run_query(self, path: Path) -> None:
+        """Search the open case (what is indexed so far) with the image at ``path``."""
         if self.session is None:
             self.show_error("No case open", ImgsimError("Open a case folder before searching."))
             return
@@ -249,7 +326,8 @@ class MainWindow(QMainWindow):
     def _on_query_result(self, result: QueryResult) -> None:
         self.last_result = result
         self.export_action.setEnabled(True)
-        self.query_pane.show_result(result)
+        indexing = self.session is not None and self.session.indexing
+        self.query_pane.show_result(result, indexing=indexing)
         self.model.set_results(result.results)
         if self.proxy.rowCount():
             self.view.setCurrentIndex(self.proxy.index(0, 0))
@@ -285,94 +363,40 @@ class MainWindow(QMainWindow):
         self.model.set_mark(source.row(), new)
 
     def export_report(self) -> None:
-        if self.session is None or self.last_result is None:
-            return
-        marked = sum(
-            self.model.data(self.model.index(r), MarkRole) == MARK_INCLUDE
-            for r in range(self.model.rowCount())
-        )
-        dialog = ExportDialog(f"report-{self.last_result.query_sha256[:12]}.html", marked, self)
-        if dialog.exec() != ExportDialog.DialogCode.Accepted:
-            return
-        choice = dialog.choice()
-        worker = self.session.export(
-            self.last_result, choice.options, choice.path, choice.overwrite
-        )
-        worker.signals.result.connect(self._on_exported)
-        self.statusBar().showMessage(f"Writing {choice.path}…")
-
-    def _on_exported(self, written) -> None:
-        self.statusBar().showMessage(f"Report written: {written.path}", 15000)
-        QMessageBox.information(
-            self,
-            "Report written",
-            (
-                f"{written.path}\n\nSHA-256: {written.sha256}\n(also in {written.sidecar.name})\n"
-                f"{written.matches} matches"
-                + (f", {written.changed} changed since indexing" if written.changed else "")
-            ),
-        )
+        if self.session is not None and self.last_result is not None:
+            marked = self.model.count_marked(MARK_INCLUDE)
+            root, result = self.session.root, self.last_result
+            export_with_dialog(self, self.tasks, root, result, marked, self.show_error)
 
     # --- dialogs, settings ----------------------------------------------------------------
     def show_error(self, title: str, exc: object) -> None:
-        message = (
-            str(exc) if isinstance(exc, ImgsimError | OSError) else f"Unexpected error: {exc!r}"
-        )
+        message = error_text(exc)
         self.statusBar().showMessage(f"{title}: {message}", 10000)
-        QMessageBox.warning(self, title, message)
+        if self.interactive:
+            QMessageBox.warning(self, title, message)
 
     def show_about(self) -> None:
-        identity = (self.session.embedder if self.session else None) or self._embedder
-        if identity is None:
-            from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+        try:
+            identity, problem = self.embedder.identity, ""
+        except ImgsimError as exc:
+            identity, problem = None, str(exc)
+        QMessageBox.about(self, "About imgsim-desktop", about_text(__version__, identity, problem))
 
-            identity = EfficientNetLiteEmbedder()
-        ident = identity.identity
-        QMessageBox.about(
-            self,
-            "About imgsim-desktop",
-            (
-                f"<b>imgsim-desktop {__version__}</b><br>Offline image similarity search for investigators."
-                f"<br><br>Model: {ident.model} (ImageNet EfficientNet-Lite0), {ident.pooling} pooling, "
-                f"{ident.dim}-d vectors, shorter side {ident.shorter_side}px"
-                f"<br>Weights SHA-256: <tt>{ident.weights_sha256}</tt>"
-                "<br><br>The case folder is only read; everything imgsim makes lives in its data folder."
-            ),
-        )
-
-    def _remember_recent(self, path: str) -> None:
-        if not self.remember_settings:
-            return
-        settings = QSettings()
-        recent = [p for p in settings.value("recentCases", [], type=list) if p != path]
-        recent = [path, *recent][:MAX_RECENT]
-        settings.setValue("recentCases", recent)
-        self.browser.set_recent(recent)
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"splitter": self.splitter, "rightSplitter": self.right}
 
     def _restore_settings(self) -> None:
-        settings = QSettings()
-        if (geometry := settings.value("geometry")) is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 900)
-        if (state := settings.value("windowState")) is not None:
-            self.restoreState(state)
-        for key, splitter in (("splitter", self.splitter), ("rightSplitter", self.right)):
-            if (value := settings.value(key)) is not None:
-                splitter.restoreState(value)
-        self.browser.set_recent(settings.value("recentCases", [], type=list))
-        if (tile := settings.value("tileSize")) is not None:
-            self.view.set_tile_size(int(tile))
+        tile = window_settings.restore_layout(self, self._splitters())
+        self.browser.set_recent(window_settings.recent_cases())
+        if tile is not None:
+            self.view.set_tile_size(tile)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.remember_settings:
-            settings = QSettings()
-            settings.setValue("geometry", self.saveGeometry())
-            settings.setValue("windowState", self.saveState())
-            settings.setValue("splitter", self.splitter.saveState())
-            settings.setValue("rightSplitter", self.right.saveState())
-            settings.setValue("tileSize", self.view.delegate.tile_size)
+            window_settings.save_layout(self, self._splitters(), self.view.delegate.tile_size)
         if self.session is not None:
             self.session.close()
-        self.pools.shutdown()
+            self.session = None
+        self.tasks.close()
+        self.runner.shutdown()
         super().closeEvent(event)

@@ -6,6 +6,10 @@ from a browser or another application, a paste (Ctrl+V), the "Open image…" but
 tiles dragged back from the grid. Raw image data is saved to the app's cache folder (never the
 case folder) so the query is a file with a hash like any other.
 
+Nothing is decoded or encoded on the GUI thread: the preview is made by the core's
+``make_thumbnail`` and dropped image data is saved, both as tasks on the previews pool; they
+arrive by signal, and one that arrives after another image was chosen is dropped.
+
 Signals:
     query_requested: (str) path of the image to search with.
     options_changed: () "search all scenes" or the number of results changed.
@@ -16,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -38,53 +42,75 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imgsim_desktop.core.errors import ImgsimError
+from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.paths import app_cache_dir
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.ui.results.thumbnails import to_qimage
+from imgsim_desktop.ui.tasks import Task, TaskGroup
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.gif *.bmp *.tif *.tiff *.webp *.heic *.heif *.avif);;All files (*)"
 
 
-def save_pasted_image(image: QImage) -> Path:
-    """Store raw image data as a PNG in the cache folder, named by its content hash."""
+#: Longest side of the query preview, in pixels.
+PREVIEW_SIDE = 800
+#: What dropped or pasted image data is: already a QImage, or encoded bytes of an image/* type.
+ImageData = QImage | bytes
+
+
+def save_pasted_image(data: ImageData) -> Path:
+    """Store image data as a PNG in the cache folder, named by its content hash (a pool thread)."""
+    image = data if isinstance(data, QImage) else QImage.fromData(QByteArray(data))
+    if image.isNull():
+        raise ImgsimError("the dropped or pasted data is not an image that can be read")
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
-    data = bytes(buffer.data().data())
+    encoded = bytes(buffer.data().data())
     folder = app_cache_dir() / "pasted"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+    path = folder / f"{hashlib.sha256(encoded).hexdigest()[:32]}.png"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        tmp.write_bytes(encoded)
         tmp.replace(path)
     return path
 
 
-def query_path_from_mime(mime: QMimeData) -> Path | None:
-    """A local file from dropped URLs, else raw image data saved to the cache; None if neither."""
+def query_from_mime(mime: QMimeData) -> Path | ImageData | None:
+    """A local file from dropped URLs, else the image data (encoded bytes first: they are not
+    decoded here); None if neither."""
     for url in mime.urls():
         if url.isLocalFile():
             return Path(url.toLocalFile())
+    for fmt in mime.formats():
+        if fmt.startswith("image/"):
+            data = bytes(mime.data(fmt).data())
+            if data:
+                return data
     if mime.hasImage():
         image = QImage(mime.imageData())
         if not image.isNull():
-            return save_pasted_image(image)
-    for fmt in mime.formats():
-        if fmt.startswith("image/"):
-            image = QImage.fromData(QByteArray(mime.data(fmt)))
-            if not image.isNull():
-                return save_pasted_image(image)
+            return image
     return None
 
 
+def load_preview(path: Path, side: int = PREVIEW_SIDE) -> QImage:
+    """The picture at ``path`` fitted in ``side`` pixels, as a QImage (a pool thread)."""
+    thumb = make_thumbnail(path, side)
+    return to_qimage(thumb.width, thumb.height, thumb.data)
+
+
 class DropZone(QLabel):
-    """Shows the query image; accepts drops and emits the dropped file's path.
+    """Shows the query image; accepts drops and says what was dropped.
 
     Signals:
-        dropped: (str) path of the dropped or pasted image.
+        dropped: (str) path of a dropped image file.
+        data_dropped: (QImage | bytes) dropped or pasted image data, to be saved first.
     """
 
     dropped = Signal(str)  # path
+    data_dropped = Signal(object)  # QImage or encoded image bytes
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -111,19 +137,22 @@ class DropZone(QLabel):
         event.acceptProposedAction()
 
     def accept_mime(self, mime: QMimeData) -> bool:
-        path = query_path_from_mime(mime)
-        if path is None:
+        found = query_from_mime(mime)
+        if found is None:
             return False
-        self.dropped.emit(str(path))
+        if isinstance(found, Path):
+            self.dropped.emit(str(found))
+        else:
+            self.data_dropped.emit(found)
         return True
 
-    def show_image(self, path: Path) -> None:
-        pixmap = QPixmap(str(path))
-        if pixmap.isNull():
-            self.setText(path.name)
+    def set_picture(self, image: QImage | None, name: str = "") -> None:
+        """Show ``image`` fitted in the zone (made off the GUI thread), or ``name`` without one."""
+        if image is None or image.isNull():
+            self.setText(name)
             return
         self.setPixmap(
-            pixmap.scaled(
+            QPixmap.fromImage(image).scaled(
                 self.width() - 8,
                 self.height() - 8,
                 Qt.AspectRatioMode.KeepAspectRatio,
@@ -138,10 +167,15 @@ class QueryPane(QWidget):
     query_requested = Signal(str)  # path of the query image
     options_changed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, tasks: TaskGroup, pool: QThreadPool, parent=None) -> None:
         super().__init__(parent)
+        self._tasks = tasks
+        self._pool = pool
+        self._preview_task: Task | None = None
+        self._shown: Path | None = None
         self.drop_zone = DropZone()
         self.drop_zone.dropped.connect(self.query_requested)
+        self.drop_zone.data_dropped.connect(self._save_dropped)
         open_button = QPushButton("Open image…")
         open_button.setToolTip("Choose a query image file")
         open_button.clicked.connect(self._open_image)
@@ -193,18 +227,56 @@ class QueryPane(QWidget):
         if path:
             self.query_requested.emit(path)
 
+    def _save_dropped(self, data: ImageData) -> None:
+        self.path.setText("Reading the dropped image…")
+        self._tasks.start(
+            lambda _progress, _cancel: save_pasted_image(data),
+            name="save dropped image",
+            pool=self._pool,
+            finished=lambda path: self.query_requested.emit(str(path)),
+            failed=lambda exc: self.path.setText(f"Cannot use the dropped data: {exc}"),
+        )
+
     def show_pending(self, path: Path) -> None:
-        self.drop_zone.show_image(path)
+        self._show_preview(path)
         self.path.setText(str(path))
         self.sha256.setText("…")
         self.scene.setText("…")
         self.searched.setText("searching…")
 
-    def show_result(self, result: QueryResult) -> None:
+    def _show_preview(self, path: Path) -> None:
+        """Load the preview off the GUI thread; a replaced one never lands."""
+        self._tasks.detach(self._preview_task)
+        self._shown = path
+        self.drop_zone.setText(f"{path.name}\n(loading…)")
+        self._preview_task = self._tasks.start(
+            lambda _progress, _cancel: load_preview(path),
+            name="query preview",
+            pool=self._pool,
+            finished=lambda image: self.drop_zone.set_picture(image, path.name),
+            failed=lambda _exc: self.drop_zone.set_picture(None, path.name),
+        )
+
+    def show_waiting(self) -> None:
+        self.searched.setText("waiting for the first images to be indexed…")
+
+    def clear_result(self) -> None:
+        """Forget the last result's facts (another case is being opened)."""
+        for label in (self.sha256, self.scene, self.searched):
+            label.setText("–")
+
+    def show_result(self, result: QueryResult, indexing: bool = False) -> None:
+        """The query's facts; ``indexing``: the index is still being built, so what was indexed
+        so far was searched (the line says so)."""
         self.sha256.setText(result.query_sha256)
         self.scene.setText(f"{result.scene} ({result.scene_confidence:.0%})")
         share = result.vectors_searched / result.vectors_total if result.vectors_total else 0
-        self.searched.setText(
+        text = (
             f"{', '.join(result.scenes_searched)} — {result.vectors_searched} of "
             f"{result.vectors_total} images ({share:.0%})"
         )
+        if result.vectors_pending:
+            text += f" · {result.vectors_pending} wait for a re-embed (not searched)"
+        if indexing:
+            text += " · indexing continues"
+        self.searched.setText(text)

@@ -13,8 +13,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from imgsim_desktop.ui.dialogs import error_text
 from imgsim_desktop.ui.mainwindow import MainWindow
 from imgsim_desktop.ui.results.model import LoadedRole, RecordRole
+from imgsim_desktop.ui.session import IndexEnd, IndexOutcome
 
 POLL_MS = 100
 SCREENSHOT_SIZE = (1440, 900)
@@ -39,15 +41,23 @@ class ScreenshotRun(QObject):
 
     def start(self) -> None:
         self.window.resize(SCREENSHOT_SIZE[0], SCREENSHOT_SIZE[1])
+        self.window.interactive = False  # nothing is forgotten or relinked unasked
         self.window.open_case(self.case)
-        if self.window.session is None:
+        session = self.window.session
+        if session is None:
             self._finish(1, "the case could not be opened")
             return
-        self.window.session.index_finished.connect(self._on_indexed)
-        self.window.session.error.connect(lambda title, exc: self._finish(1, f"{title}: {exc}"))
+        session.bind(session.index_ended, self._on_indexed)
+        session.bind(
+            session.error, lambda title, exc: self._finish(1, f"{title}: {error_text(exc)}")
+        )
         self.window.results_shown.connect(lambda _n: self._timer.start())
 
-    def _on_indexed(self, _summary) -> None:
+    def _on_indexed(self, outcome: IndexOutcome) -> None:
+        if outcome.end is not IndexEnd.FINISHED:
+            reason = error_text(outcome.error) if outcome.error else outcome.end.value
+            self._finish(1, f"indexing did not finish: {reason}")
+            return
         self.window.run_query(self.query)
 
     def _visible_loaded(self) -> bool:

@@ -1,16 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The open case as the window sees it: background indexing, queries, overview and marks.
+"""The open case as the window sees it: background indexing, queries, the overview and marks.
 
-Every piece of work is a core call run on a pool thread; each task opens its own
-:class:`~imgsim_desktop.core.Case` (SQLite connections belong to one thread) over one shared
-embedder, so the model is loaded once. A new query replaces the one in flight: the old worker is
-cancelled and its signals disconnected, so its results cannot land.
+Every piece of work is a core call run as a task of the session's own
+:class:`~imgsim_desktop.ui.tasks.TaskGroup`; each task opens its own
+:class:`~imgsim_desktop.core.Case` (SQLite connections belong to one thread) over the window's
+one embedder, so the model is loaded once. ``close()`` cancels the session's tasks and cuts every
+connection it made, so nothing of this case reaches the widgets once another case is open.
+
+Queries run on whatever is indexed so far; one asked before the first batch of a first index is
+committed waits for it. A new query replaces the one in flight (its late signals never land).
 
 Signals:
     index_progress: (ProgressEvent) from the indexer.
-    index_finished: (IndexSummary | None) None when cancelled; the index is usable either way.
+    index_ended: (IndexOutcome) how an indexing run ended (exactly once per run).
     overview_ready: (CaseOverview) folder and scene counts of the catalogue.
-    query_started: (str) path of the query image.
+    query_waiting: (str) a query waits for the first images to be indexed.
     query_finished: (QueryResult)
     error: (str, Exception) a title and what went wrong, for one message box.
 """
@@ -18,76 +22,106 @@ Signals:
 from __future__ import annotations
 
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
-from imgsim_desktop.core import Cancelled, open_case
-from imgsim_desktop.core.errors import ImgsimError
-from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
-from imgsim_desktop.core.report.export import export_report
-from imgsim_desktop.core.store.catalog import STATUS_INDEXED
-from imgsim_desktop.ui.workers import Pools, Worker
-
-
-@dataclass
-class CaseOverview:
-    """Counts for the case browser and the status bar."""
-
-    files: int = 0
-    images: int = 0
-    failed: int = 0
-    bytes: int = 0
-    folders: Counter = field(default_factory=Counter)  # "a/b" -> images below it (recursive)
-    scenes: Counter = field(default_factory=Counter)
-    failures: list[tuple[str, str]] = field(default_factory=list)
+from imgsim_desktop.core import IndexSummary, open_case
+from imgsim_desktop.core.errors import (
+    CaseMovedError,
+    EvidenceUnavailableError,
+    ImgsimError,
+    NotIndexedError,
+)
+from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.progress import ProgressEvent
+from imgsim_desktop.ui.model_guard import GuardedEmbedder
+from imgsim_desktop.ui.overview import case_overview
+from imgsim_desktop.ui.tasks import Task, TaskGroup, TaskRunner
 
 
-def case_overview(root: Path) -> CaseOverview:
-    """Aggregate the catalogue (run on a pool thread)."""
-    overview = CaseOverview()
-    with open_case(root, log_open=False) as case:
-        if not case.is_indexed:
-            return overview
-        for record in case.files():
-            overview.files += 1
-            if record.status == STATUS_INDEXED:
-                overview.images += 1
-                overview.bytes += record.size
-                overview.scenes[record.scene or "other"] += 1
-                parts = record.path.split("/")[:-1]
-                overview.folders[""] += 1
-                for depth in range(1, len(parts) + 1):
-                    overview.folders["/".join(parts[:depth])] += 1
-            elif record.status == "failed":
-                overview.failed += 1
-                overview.failures.append((record.path, record.error or ""))
-    return overview
+class IndexEnd(str, Enum):
+    """How an indexing run ended."""
+
+    FINISHED = "finished"
+    CANCELLED = "cancelled"  # what was done is kept; the next run continues
+    UNMOUNTED = "unmounted"  # refused, nothing changed: the evidence looks unmounted
+    MOVED = "moved"  # refused, nothing changed: the folder holds a known case that moved
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class IndexOutcome:
+    """An indexing run's end: its summary (kept work when cancelled) or its error."""
+
+    end: IndexEnd
+    summary: IndexSummary | None = None
+    error: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class _Query:
+    image: Path
+    k: int
+    all_scenes: bool
+    hide_known: bool = False
 
 
 class CaseSession(QObject):
-    """One open case (see the module docstring for signals)."""
+    """One open case (see the module docstring for signals).
+
+    Attributes:
+        root: the case folder.
+        indexing: True while an indexing run of this session is in flight.
+        last_progress: the indexer's latest embed event (None before one).
+    """
 
     index_progress = Signal(object)  # ProgressEvent
-    index_finished = Signal(object)  # IndexSummary, or None when cancelled
+    index_ended = Signal(object)  # IndexOutcome
     overview_ready = Signal(object)  # CaseOverview
-    query_started = Signal(str)  # query image path
+    query_waiting = Signal(str)  # query image path
     query_finished = Signal(object)  # QueryResult
     error = Signal(str, object)  # title, exception
 
-    def __init__(self, root: Path, pools: Pools, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        runner: TaskRunner,
+        embedder: Embedder | None = None,
+        head: SceneHead | None = None,
+    ) -> None:
         super().__init__()
         self.root = root
-        self.pools = pools
-        self.embedder = embedder or EfficientNetLiteEmbedder()
-        self.index_worker: Worker | None = None
-        self.query_worker: Worker | None = None
+        self.tasks = TaskGroup(runner)
+        self.embedder = embedder if embedder is not None else GuardedEmbedder()
+        self.head = head
+        self.index_task: Task | None = None
+        self.query_task: Task | None = None
         self.index_started_at = 0.0
         self.indexing = False
+        self.last_progress: ProgressEvent | None = None
+        self._waiting: _Query | None = None
         # Used on the GUI thread only (marks are small, quick writes); opening it is audited.
-        self.case = open_case(root, embedder=self.embedder)
+        self.case = open_case(root, embedder=self.embedder, head=head)
+
+    def bind(self, signal: SignalInstance, slot: Any) -> None:
+        """Connect one of this session's signals; cut by :meth:`close`."""
+        self.tasks.connect(signal, slot)
+
+    def close(self) -> None:
+        """Cancel every task, disconnect every connection; the session is done."""
+        self.tasks.close()
+        self.indexing = False
+        self._waiting = None
+        self.case.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.tasks.closed
 
     # --- marks ----------------------------------------------------------------------------
     def marks(self) -> dict[tuple[str, str | None], str]:
@@ -107,97 +141,102 @@ class CaseSession(QObject):
             raise ImgsimError(f"{path} has no hash in the catalogue; it cannot carry a note")
         self.case.set_note(path, sha256, note or None)
 
-    def close(self) -> None:
-        for worker in (self.index_worker, self.query_worker):
-            if worker is not None:
-                worker.cancel()
-        self.case.close()
-
     # --- indexing -------------------------------------------------------------------------
-    def start_indexing(self) -> None:
-        root, embedder = self.root, self.embedder
+    def start_indexing(self, allow_removal: bool = False, new_case: bool = False) -> None:
+        """Index in the background; ``allow_removal`` and ``new_case`` as in ``Case.index``."""
+        root, embedder, head = self.root, self.embedder, self.head
 
-        def task(progress, cancel):
-            with open_case(root, embedder=embedder, log_open=False) as case:
-                try:
-                    return case.index(progress=progress, cancel=cancel)
-                except Cancelled:
-                    return None
+        def work(progress, cancel) -> IndexSummary:
+            with open_case(root, embedder=embedder, head=head, log_open=False) as case:
+                return case.index(progress, cancel, allow_removal=allow_removal, new_case=new_case)
 
-        worker = Worker(task)
-        worker.signals.progress.connect(self.index_progress)
-        worker.signals.result.connect(self._on_indexed)
-        worker.signals.error.connect(lambda exc: self._on_index_error(exc))
-        self.index_worker = worker
         self.indexing = True
+        self.last_progress = None
         self.index_started_at = time.monotonic()
-        self.pools.start(worker)
+        self.index_task = self.tasks.start(
+            work,
+            name="index",
+            progress=self._on_progress,
+            finished=lambda summary: self._index_ended(IndexOutcome(IndexEnd.FINISHED, summary)),
+            cancelled=lambda kept: self._index_ended(IndexOutcome(IndexEnd.CANCELLED, kept)),
+            failed=self._on_index_failed,
+        )
 
-    def _on_indexed(self, summary) -> None:
+    def _on_progress(self, event: ProgressEvent) -> None:
+        if event.stage == "embed":
+            self.last_progress = event
+            if event.done > 0 and self._waiting is not None:  # a first batch is committed
+                self._run_waiting()
+        self.index_progress.emit(event)
+
+    def _on_index_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, EvidenceUnavailableError):
+            end = IndexEnd.UNMOUNTED
+        elif isinstance(exc, CaseMovedError):
+            end = IndexEnd.MOVED
+        else:
+            end = IndexEnd.FAILED
+        self._index_ended(IndexOutcome(end, error=exc))
+
+    def _index_ended(self, outcome: IndexOutcome) -> None:
         self.indexing = False
-        self.index_finished.emit(summary)
+        self.index_task = None
+        self.index_ended.emit(outcome)
+        if self.closed:  # the window opened another case (or relinked this one) meanwhile
+            return
+        load_error = getattr(self.embedder, "load_error", None)
+        if load_error is not None and outcome.end is not IndexEnd.FAILED:
+            self.error.emit("The model cannot load", load_error)
+        if self._waiting is not None:
+            self._run_waiting()
         self.refresh_overview()
 
-    def _on_index_error(self, exc: Exception) -> None:
-        self.indexing = False
-        self.error.emit("Indexing failed", exc)
-        self.index_finished.emit(None)
-
     def pause_indexing(self, paused: bool) -> None:
-        if self.index_worker is not None:
-            (self.index_worker.pause if paused else self.index_worker.resume)()
+        if self.index_task is not None:
+            (self.index_task.pause if paused else self.index_task.resume)()
 
     def cancel_indexing(self) -> None:
-        if self.index_worker is not None:
-            self.index_worker.cancel()
+        if self.index_task is not None:
+            self.index_task.cancel()
 
     # --- overview -------------------------------------------------------------------------
     def refresh_overview(self) -> None:
         root = self.root
-        worker = Worker(lambda _p, _c: case_overview(root))
-        worker.signals.result.connect(self.overview_ready)
-        worker.signals.error.connect(lambda exc: self.error.emit("Cannot read the catalogue", exc))
-        self.pools.start(worker)
+        self.tasks.start(
+            lambda _progress, _cancel: case_overview(root),
+            name="overview",
+            finished=self.overview_ready.emit,
+            failed=lambda exc: self.error.emit("Cannot read the catalogue", exc),
+        )
 
     # --- queries --------------------------------------------------------------------------
     def query(self, image: Path, k: int, all_scenes: bool, hide_known: bool = False) -> None:
-        """Search; a query still running is cancelled and its result discarded."""
-        if self.query_worker is not None:
-            self.query_worker.cancel()
-        root, embedder = self.root, self.embedder
+        """Search what is indexed so far; a query still in flight is replaced."""
+        self.tasks.detach(self.query_task)
+        self._waiting = None
+        wanted = _Query(image, k, all_scenes, hide_known)
+        root, embedder, head = self.root, self.embedder, self.head
 
-        def task(_progress, _cancel):
-            with open_case(root, embedder=embedder, log_open=False) as case:
+        def work(_progress, _cancel):
+            with open_case(root, embedder=embedder, head=head, log_open=False) as case:
                 return case.query(image, k=k, all_scenes=all_scenes, hide_known=hide_known)
 
-        worker = Worker(task)
-        # Only the latest query may deliver: a replaced one's queued signals are ignored.
-        worker.signals.result.connect(lambda result, w=worker: self._deliver(w, result))
-        worker.signals.error.connect(
-            lambda exc, w=worker: w is self.query_worker and self.error.emit("Search failed", exc)
+        self.query_task = self.tasks.start(
+            work,
+            name="query",
+            finished=self.query_finished.emit,
+            failed=lambda exc: self._on_query_failed(wanted, exc),
         )
-        self.query_worker = worker
-        self.query_started.emit(str(image))
-        self.pools.start(worker)
 
-    # --- export ---------------------------------------------------------------------------
-    def export(self, result, options, out: Path, overwrite: bool) -> Worker:
-        """Write a report of ``result`` on a pool thread; the worker's result is the written report."""
-        root = self.root
+    def _on_query_failed(self, wanted: _Query, exc: BaseException) -> None:
+        self.query_task = None
+        if isinstance(exc, NotIndexedError) and self.indexing:
+            self._waiting = wanted  # runs again once the first batch is committed
+            self.query_waiting.emit(str(wanted.image))
+            return
+        self.error.emit("Search failed", exc)
 
-        def task(_progress, _cancel):
-            with open_case(root, log_open=False) as case:
-                return export_report(case, result, options, out, force=overwrite)
-
-        worker = Worker(task)
-        worker.signals.error.connect(lambda exc: self.error.emit("Export failed", exc))
-        self.pools.start(worker)
-        return worker
-
-    def _deliver(self, worker: Worker, result) -> None:
-        if worker is self.query_worker:
-            self.query_finished.emit(result)
-
-    @staticmethod
-    def is_expected(exc: BaseException) -> bool:
-        return isinstance(exc, ImgsimError | OSError)
+    def _run_waiting(self) -> None:
+        wanted, self._waiting = self._waiting, None
+        if wanted is not None:
+            self.query(wanted.image, wanted.k, wanted.all_scenes, wanted.hide_known)

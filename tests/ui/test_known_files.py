@@ -72,7 +72,7 @@ def test_export_dialog_offers_vics_and_case_uco(qtbot, tmp_path: Path) -> None:
 
 @pytest.fixture
 def model_window(qtbot):
-    """A main window with the real model, closed (and its pools checked idle) after the test."""
+    """A main window with the real model, closed (and its task runner checked idle) after the test."""
     from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
     from imgsim_desktop.ui.mainwindow import MainWindow
 
@@ -81,7 +81,9 @@ def model_window(qtbot):
     win.show()
     yield win
     win.close()
-    assert win.pools.work.activeThreadCount() == 0 and win.pools.thumbs.activeThreadCount() == 0
+    assert not win.runner.running()
+    for pool in (win.runner.work, win.runner.previews, win.runner.thumbs):
+        assert pool.activeThreadCount() == 0
 
 
 @pytest.mark.model

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The result model: Qt's model tester, thumbnails by role, filters and drag data."""
+"""The result model: Qt's model tester, thumbnails by role (only for painted tiles, never from
+a replaced result set), filters and drag data."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool
@@ -17,6 +19,7 @@ from imgsim_desktop.ui.results.model import (
     ResultsModel,
 )
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
+from imgsim_desktop.ui.results.view import ResultsView
 from tests.conftest import FIXTURES
 
 
@@ -64,17 +67,67 @@ def test_thumbnails_arrive_off_the_gui_thread(qtbot) -> None:
 
 
 def test_a_new_result_set_drops_queued_thumbnails(qtbot) -> None:
+    """Thumbnails of a replaced result set never land, even those already decoded."""
     pool = QThreadPool()
     provider = ThumbnailProvider(pool)
     model = ResultsModel(provider)
-    model.set_results(records())
+    old = records()
+    model.set_results(old)
     for row in range(model.rowCount()):
         model.data(model.index(row), Qt.ItemDataRole.DecorationRole)
-    model.set_results(records()[:2])  # before any load could land
-    pool.waitForDone()
-    qtbot.wait(50)
+    pool.waitForDone()  # every old thumbnail is decoded and its signal queued
+    model.set_results(old[:2])  # a new query, before any of them was delivered
+    qtbot.wait(100)
     assert provider.pending == 0
-    assert model.loaded_count() <= 2
+    assert not any(provider.has(r.absolute_path) for r in old)
+    assert model.loaded_count() == 0
+
+
+def many_records(n: int) -> list[ResultRecord]:
+    """``n`` results over the fixture images (paths repeat under distinct keys)."""
+    base = records()
+    return [
+        replace(
+            base[i % len(base)],
+            rank=i + 1,
+            id=i,
+            path=f"copy{i}/{base[i % len(base)].path}",
+            absolute_path=f"{base[i % len(base)].absolute_path}#{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def test_only_visible_tiles_are_decoded(qtbot) -> None:
+    """On 500 results in a small grid, thumbnails are requested for the painted tiles only."""
+    pool = QThreadPool()
+    requested: list[str] = []
+    provider = ThumbnailProvider(pool)
+    real_pixmap = provider.pixmap
+
+    def pixmap(key: str):
+        requested.append(key)
+        return real_pixmap(key)
+
+    provider.pixmap = pixmap  # type: ignore[method-assign]
+    model = ResultsModel(provider)
+    model.set_results(many_records(500))
+    view = ResultsView()
+    view.setModel(model)
+    view.resize(420, 300)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(100)
+    visible = {
+        model.record(row).absolute_path
+        for row in range(model.rowCount())
+        if view.visualRect(model.index(row)).intersects(view.viewport().rect())
+    }
+    assert 0 < len(visible) < 40
+    assert set(requested) == visible
+    pool.clear()
+    pool.waitForDone()
 
 
 def test_filters_by_scene_folder_and_mark() -> None:

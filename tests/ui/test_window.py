@@ -13,6 +13,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
 from imgsim_desktop.ui.mainwindow import MainWindow
 from imgsim_desktop.ui.results.model import MARK_INCLUDE, MARK_NOT_RELEVANT, MarkRole
+from imgsim_desktop.ui.session import IndexEnd
 from tests.conftest import manifest
 
 pytestmark = pytest.mark.model
@@ -38,16 +39,18 @@ def make_window(qtbot, embedder):
     yield make
     for win in windows:
         win.close()
-        assert win.pools.work.activeThreadCount() == 0 and win.pools.thumbs.activeThreadCount() == 0
+        assert not win.runner.running()
+        for pool in (win.runner.work, win.runner.previews, win.runner.thumbs):
+            assert pool.activeThreadCount() == 0
 
 
 def open_and_index(qtbot, window: MainWindow, case: Path) -> None:
     with qtbot.waitSignal(window.overview_shown, timeout=60000):
         window.open_case(case)
     if window.session.indexing:
-        with qtbot.waitSignal(window.session.index_finished, timeout=120000) as blocker:
+        with qtbot.waitSignal(window.session.index_ended, timeout=120000) as blocker:
             pass
-        assert blocker.args[0] is not None
+        assert blocker.args[0].end is IndexEnd.FINISHED
         qtbot.waitSignal(window.overview_shown, timeout=30000).wait()
 
 

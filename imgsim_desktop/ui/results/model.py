@@ -82,6 +82,10 @@ class ResultsModel(QAbstractListModel):
     def records(self) -> list[ResultRecord]:
         return list(self._records)
 
+    def count_marked(self, mark: str) -> int:
+        """Rows (of the current results) that carry ``mark``."""
+        return sum(self._marks.get((r.path, r.sha256)) == mark for r in self._records)
+
     def loaded_count(self) -> int:
         return sum(self._thumbnails.has(r.absolute_path) for r in self._records)
 

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The model as the window uses it: one embedder for every case, built on first use, and a load
+failure turned into one :class:`~imgsim_desktop.core.errors.ModelError` naming the cause.
+
+Without it, a model that cannot load (torch missing, a broken library, a damaged weights file)
+would be retried on every batch and recorded against every image as a per-file failure; here the
+first failure is remembered, every later use fails at once with the same message, and the window
+shows it in one message box. Queries and reviews of what is already indexed go on working.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from imgsim_desktop.core.errors import ModelError
+from imgsim_desktop.core.model.embedder import (
+    EfficientNetLiteEmbedder,
+    Embedder,
+    EmbedderIdentity,
+    preload_libraries,
+)
+
+#: What a model or library that cannot load raises (ModelError is the core's own word for it).
+LOAD_ERRORS = (ModelError, ImportError, OSError)
+
+
+def load_problem(exc: BaseException) -> ModelError:
+    """``exc`` as one ModelError whose message names the cause."""
+    if isinstance(exc, ModelError):
+        return exc
+    return ModelError(f"the model's libraries cannot load ({type(exc).__name__}: {exc})")
+
+
+def check_libraries() -> ModelError | None:
+    """Import torch and timm now (see ``preload_libraries``); the problem, or None when fine."""
+    try:
+        preload_libraries()
+    except Exception as exc:  # any failure to import a native library is reported, not raised
+        return load_problem(exc)
+    return None
+
+
+class GuardedEmbedder:
+    """An :class:`Embedder` that remembers why the model could not load.
+
+    Attributes:
+        load_error: the ModelError of the first failed load (None while none failed).
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        make: Callable[[], Embedder] = EfficientNetLiteEmbedder,
+    ) -> None:
+        """``embedder`` if given (tests), else ``make()`` on first use."""
+        self._inner = embedder
+        self._make = make
+        self._lock = threading.Lock()
+        self.load_error: ModelError | None = None
+
+    def _embedder(self) -> Embedder:
+        with self._lock:
+            if self.load_error is not None:
+                raise self.load_error
+            if self._inner is None:
+                try:
+                    self._inner = self._make()
+                except LOAD_ERRORS as exc:
+                    self.load_error = load_problem(exc)
+                    raise self.load_error from exc
+            return self._inner
+
+    @property
+    def identity(self) -> EmbedderIdentity:
+        return self._embedder().identity
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        inner = self._embedder()
+        try:
+            return inner.embed(images)
+        except LOAD_ERRORS as exc:
+            with self._lock:
+                self.load_error = self.load_error or load_problem(exc)
+            raise self.load_error from exc
