@@ -11,7 +11,7 @@ Ways (``--modes``):
 - ``model``: ``import torch`` and build the embedder's network with its weights;
 - ``switch``: ``sys.setswitchinterval(0.0005)`` first (default 0.005), then ``import torch``;
 - ``cdll``: ``ctypes.CDLL`` of torch's shared libraries first (RTLD_GLOBAL), then ``import torch``;
-- ``dlopen``: the embedder's ``preload_native_libraries()`` first (libc's ``dlopen`` called through
+- ``dlopen``: ``torch_runtime.preload_native_libraries()`` first (libc's ``dlopen`` called through
   ctypes, which releases the GIL), then ``import torch``;
 - ``dlopen-model``: the same, then build the network with its weights;
 - ``subprocess``: the worker runs ``python -c "import torch"`` as a child and waits for it.
@@ -39,7 +39,7 @@ BEAT_S = 0.010
 
 
 def torch_libraries() -> list[Path]:
-    from imgsim_desktop.core.model.embedder import torch_native_libraries
+    from imgsim_desktop.core.model.torch_runtime import torch_native_libraries
 
     return torch_native_libraries()
 
@@ -58,7 +58,7 @@ def load(mode: str) -> None:
         for path in torch_libraries():
             ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
     if mode.startswith("dlopen"):
-        from imgsim_desktop.core.model.embedder import preload_native_libraries
+        from imgsim_desktop.core.model.torch_runtime import preload_native_libraries
 
         preload_native_libraries()
     import torch  # noqa: F401

@@ -24,7 +24,7 @@ pytestmark = [
 
 BEAT_WHILE_PRELOADING = """
 import json, sys, threading, time
-from imgsim_desktop.core.model.embedder import preload_native_libraries
+from imgsim_desktop.core.model.torch_runtime import preload_native_libraries
 loaded, took = [], []
 def work():
     started = time.perf_counter()

@@ -14,10 +14,6 @@ model (an unchanged re-index, listing files) stays fast.
 
 from __future__ import annotations
 
-import ctypes
-import importlib.util
-import os
-import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,6 +28,7 @@ from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import bundled_projection
+from imgsim_desktop.core.model.torch_runtime import preload_native_libraries
 
 if TYPE_CHECKING:
     import torch
@@ -177,12 +174,13 @@ def preload_libraries() -> None:
     """Load torch and the network module now (about a second).
 
     torch's shared libraries are loaded first with the GIL released
-    (:func:`preload_native_libraries`); the rest of ``import torch`` still holds the GIL in pieces
-    of up to about 100 ms (``torch._C._initExtension`` is the longest). Called on a worker thread,
-    it stalled a 10 ms GUI heartbeat by 55-85 ms at worst on a quiet 2-core machine and up to
-    about 140 ms on a loaded one, against 210-330 ms for a plain ``import torch``
-    (``bench/import_stall.py``); an application that must never stall 100 ms calls it before its
-    window appears, or keeps torch in another process.
+    (:func:`~imgsim_desktop.core.model.torch_runtime.preload_native_libraries`); the rest of
+    ``import torch`` still holds the GIL in pieces of up to about 100 ms
+    (``torch._C._initExtension`` is the longest). Called on a worker thread, it stalled a 10 ms GUI
+    heartbeat by 55-85 ms at worst on a quiet 2-core machine and up to about 140 ms on a loaded
+    one, against 210-330 ms for a plain ``import torch`` (``bench/import_stall.py``); an
+    application that must never stall 100 ms calls it before its window appears, or keeps torch
+    in another process.
     """
     preload_native_libraries()
     try:
@@ -191,50 +189,6 @@ def preload_libraries() -> None:
         from imgsim_desktop.core.model import efficientnet_lite  # noqa: F401
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise ModelError(f"PyTorch is not installed: {exc}") from exc
-
-
-#: torch's own shared libraries, in load order, with their dlopen mode: torch itself loads
-#: ``libtorch_global_deps`` with RTLD_GLOBAL and the rest as dependencies of ``torch._C``.
-TORCH_LIBRARIES: tuple[tuple[str, bool], ...] = (
-    ("libtorch_global_deps.so", True),
-    ("libtorch.so", False),
-)
-
-
-def torch_native_libraries() -> list[Path]:
-    """torch's shared libraries (of :data:`TORCH_LIBRARIES`) that exist, found without importing
-    torch; empty where torch is not installed."""
-    spec = importlib.util.find_spec("torch")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    lib = Path(next(iter(spec.submodule_search_locations))) / "lib"
-    return [lib / name for name, _ in TORCH_LIBRARIES if (lib / name).is_file()]
-
-
-def preload_native_libraries() -> list[Path]:
-    """Load torch's shared libraries without holding the GIL; returns those loaded (Linux only).
-
-    The longest piece of ``import torch`` is the ``dlopen`` of libtorch and its CUDA dependencies
-    (0.2-0.5 s: their static initialisers register thousands of operators), and CPython holds the
-    GIL through the ``dlopen`` of an extension module and through ``ctypes.CDLL``, so a GUI thread
-    stalls. libc's ``dlopen`` called as a ctypes foreign function runs with the GIL released; a
-    later ``import torch`` finds the libraries loaded and stalls far less (see
-    ``bench/import_stall.py``). :func:`preload_libraries` calls it first. A library that fails to
-    load is skipped: ``import torch`` then reports the real error.
-    """
-    if not sys.platform.startswith("linux"):
-        return []
-    libc = ctypes.CDLL(None)  # the process's global scope, where glibc's dlopen is
-    dlopen = libc.dlopen
-    dlopen.restype = ctypes.c_void_p
-    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    modes = dict(TORCH_LIBRARIES)
-    loaded = []
-    for path in torch_native_libraries():
-        mode = os.RTLD_NOW | (os.RTLD_GLOBAL if modes[path.name] else os.RTLD_LOCAL)
-        if dlopen(os.fsencode(path), mode):
-            loaded.append(path)
-    return loaded
 
 
 def build_model(weights: Path) -> EfficientNetLite0:

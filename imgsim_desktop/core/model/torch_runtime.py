@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+"""How torch is brought into the process: a GIL-free load of its shared libraries.
+
+Nothing here imports torch. :func:`preload_native_libraries` loads torch's shared libraries with
+the GIL released, so that a GUI thread keeps running while a worker thread loads them; it is
+called by :func:`imgsim_desktop.core.model.embedder.preload_libraries`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+#: torch's own shared libraries, in load order, with their dlopen mode: torch itself loads
+#: ``libtorch_global_deps`` with RTLD_GLOBAL and the rest as dependencies of ``torch._C``.
+TORCH_LIBRARIES: tuple[tuple[str, bool], ...] = (
+    ("libtorch_global_deps.so", True),
+    ("libtorch.so", False),
+)
+
+
+def torch_native_libraries() -> list[Path]:
+    """torch's shared libraries (of :data:`TORCH_LIBRARIES`) that exist, found without importing
+    torch; empty where torch is not installed."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    lib = Path(next(iter(spec.submodule_search_locations))) / "lib"
+    return [lib / name for name, _ in TORCH_LIBRARIES if (lib / name).is_file()]
+
+
+def preload_native_libraries() -> list[Path]:
+    """Load torch's shared libraries without holding the GIL; returns those loaded (Linux only).
+
+    The longest piece of ``import torch`` is the ``dlopen`` of libtorch and its CUDA dependencies
+    (0.2-0.5 s: their static initialisers register thousands of operators), and CPython holds the
+    GIL through the ``dlopen`` of an extension module and through ``ctypes.CDLL``, so a GUI thread
+    stalls. libc's ``dlopen`` called as a ctypes foreign function runs with the GIL released; a
+    later ``import torch`` finds the libraries loaded and stalls far less (see
+    ``bench/import_stall.py``). :func:`~imgsim_desktop.core.model.embedder.preload_libraries` calls
+    it first. A library that fails to load is skipped: ``import torch`` then reports the real
+    error.
+    """
+    if not sys.platform.startswith("linux"):
+        return []
+    libc = ctypes.CDLL(None)  # the process's global scope, where glibc's dlopen is
+    dlopen = libc.dlopen
+    dlopen.restype = ctypes.c_void_p
+    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    modes = dict(TORCH_LIBRARIES)
+    loaded = []
+    for path in torch_native_libraries():
+        mode = os.RTLD_NOW | (os.RTLD_GLOBAL if modes[path.name] else os.RTLD_LOCAL)
+        if dlopen(os.fsencode(path), mode):
+            loaded.append(path)
+    return loaded
