@@ -28,7 +28,7 @@ from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import bundled_projection
-from imgsim_desktop.core.model.torch_runtime import preload_native_libraries
+from imgsim_desktop.core.model.torch_runtime import configure_openmp, preload_native_libraries
 
 if TYPE_CHECKING:
     import torch
@@ -110,6 +110,7 @@ class EfficientNetLiteEmbedder:
 
     def __init__(self, shorter_side: int = 224, batch_size: int = 16, project: bool = True) -> None:
         """``project`` False gives the raw 1280-d GeM vectors (to learn the projection)."""
+        configure_openmp()  # before torch is imported, which may be on first use
         self._weights = weights_path()
         self.batch_size = batch_size
         self._projection = bundled_projection() if project else None
@@ -199,6 +200,7 @@ def build_model(weights: Path) -> EfficientNetLite0:
     keeps them in TF's transposed layouts, and torch's multi-threaded strided copy of them takes
     0.01 to 0.2 s depending on what else the machine runs.
     """
+    configure_openmp()
     try:
         import torch
 
