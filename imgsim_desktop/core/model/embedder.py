@@ -28,7 +28,7 @@ from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import bundled_projection
-from imgsim_desktop.core.model.torch_runtime import configure_openmp, preload_native_libraries
+from imgsim_desktop.core.model.torch_runtime import configure_openmp, load_torch
 
 if TYPE_CHECKING:
     import torch
@@ -145,6 +145,7 @@ class EfficientNetLiteEmbedder:
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.model.descriptor`)
         unless built with ``project=False``; images of equal shape are batched together."""
+        model = self.model  # loads torch first, the GUI-friendly way
         import torch
 
         out = np.empty((len(images), FEATURES), dtype=np.float32)
@@ -155,9 +156,7 @@ class EfficientNetLiteEmbedder:
             for rows in by_shape.values():
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
-                    features = self.model.forward_features(
-                        self._to_tensor([images[i] for i in chunk])
-                    )
+                    features = model.forward_features(self._to_tensor([images[i] for i in chunk]))
                     pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
                     pooled = torch.nn.functional.normalize(pooled, dim=1)
                     out[chunk] = pooled.numpy()
@@ -165,28 +164,23 @@ class EfficientNetLiteEmbedder:
 
     def imagenet_logits(self, images: list[np.ndarray]) -> np.ndarray:
         """ImageNet-1k logits (n, 1000) for images of one shape (used to verify the weights)."""
+        model = self.model
         import torch
 
         with torch.inference_mode():
-            return self.model(self._to_tensor(images)).numpy()
+            return model(self._to_tensor(images)).numpy()
 
 
 def preload_libraries() -> None:
-    """Load torch and the network module now (about a second).
+    """Load torch and the network module now (about a second), GUI-friendly.
 
-    torch's shared libraries are loaded first with the GIL released
-    (:func:`~imgsim_desktop.core.model.torch_runtime.preload_native_libraries`); the rest of
-    ``import torch`` still holds the GIL in pieces of up to about 100 ms
-    (``torch._C._initExtension`` is the longest). Called on a worker thread, it stalled a 10 ms GUI
-    heartbeat by 55-85 ms at worst on a quiet 2-core machine and up to about 140 ms on a loaded
-    one, against 210-330 ms for a plain ``import torch`` (``bench/import_stall.py``); an
-    application that must never stall 100 ms calls it before its window appears, or keeps torch
-    in another process.
+    Through :func:`~imgsim_desktop.core.model.torch_runtime.load_torch`: called on a worker thread
+    while a window runs (then the network built and an image embedded), the GUI thread's worst
+    stall was 25-60 ms (10 ms heartbeat, 2 cores under load), against 400-540 ms for a plain
+    ``import torch`` in the same runs (``bench/import_stall.py``).
     """
-    preload_native_libraries()
     try:
-        import torch  # noqa: F401
-
+        load_torch()
         from imgsim_desktop.core.model import efficientnet_lite  # noqa: F401
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise ModelError(f"PyTorch is not installed: {exc}") from exc
@@ -200,13 +194,11 @@ def build_model(weights: Path) -> EfficientNetLite0:
     keeps them in TF's transposed layouts, and torch's multi-threaded strided copy of them takes
     0.01 to 0.2 s depending on what else the machine runs.
     """
-    configure_openmp()
-    try:
-        import torch
+    preload_libraries()
+    import torch
 
-        from imgsim_desktop.core.model.efficientnet_lite import EfficientNetLite0
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise ModelError(f"PyTorch is not installed: {exc}") from exc
+    from imgsim_desktop.core.model.efficientnet_lite import EfficientNetLite0
+
     torch.set_num_threads(worker_count())
     try:
         source = torch.load(weights, map_location="cpu", weights_only=True)

@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
-"""How torch is brought into the process: OpenMP settings and a GIL-free load of its libraries.
+"""How torch is brought into the process: OpenMP settings, its libraries, its import.
 
-Nothing here imports torch. :func:`configure_openmp` must run before torch (and so libgomp, which
-reads its settings once, when it loads) is loaded; :func:`preload_native_libraries` loads torch's
-shared libraries with the GIL released, so that a GUI thread keeps running while a worker thread
-loads them. Both are called by :mod:`imgsim_desktop.core.model.embedder`.
+:func:`load_torch` is the one way the core imports torch first: OpenMP set to wait passively,
+torch's shared libraries loaded with the GIL released, then ``import torch`` with the cyclic garbage
+collector paused and its objects frozen. Done on a worker thread, it keeps a GUI thread's worst
+stall near 30 ms where a plain ``import torch`` stalls it 200-500 ms (``bench/import_stall.py``
+measures each step); in a CLI it makes the import about 10% faster.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.util
 import os
 import sys
@@ -72,3 +74,24 @@ def preload_native_libraries() -> list[Path]:
         if dlopen(os.fsencode(path), mode):
             loaded.append(path)
     return loaded
+
+
+def load_torch() -> None:
+    """Import torch (see the module docstring); nothing to do if it is already imported.
+
+    The garbage collector is paused during the import: its full collections over the tens of
+    thousands of objects the import creates held the GIL for 100-350 ms, on whichever thread
+    allocated. The import's objects are then frozen (``gc.freeze``): they live as long as the
+    process, and later collections need not scan them again. Raises ImportError as ``import``.
+    """
+    if "torch" in sys.modules:
+        return
+    preload_native_libraries()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import torch  # noqa: F401
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
