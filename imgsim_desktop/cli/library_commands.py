@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from imgsim_desktop.cli.cluster_options import add_cluster_arguments
 from imgsim_desktop.cli.common import EXIT_FAILURE, EXIT_OK, ProgressBars, UsageError, emit, warn
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import NotIndexedError
@@ -92,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="search only these cases of this user (repeatable; default: all of them)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    add_cluster_arguments(p)
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser(

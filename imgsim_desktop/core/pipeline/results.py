@@ -24,6 +24,8 @@ class ResultRecord:
         case: the case folder as indexed (set by a search over several cases).
         case_id: that case's id (likewise).
         known: the known-file hash sets holding this file (names joined by ", "), or None.
+        md5, sha1: the file's other digests from the catalogue (for hash-set lookups; not in the
+            JSON of a query).
     """
 
     rank: int
@@ -39,6 +41,8 @@ class ResultRecord:
     case: str | None = None
     case_id: str | None = None
     known: str | None = None
+    md5: str | None = None
+    sha1: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {

@@ -85,6 +85,8 @@ def _records(found: list[_Found], known: KnownFiles) -> list[ResultRecord]:
                 case=str(item.source.root) if item.source.case_id is not None else None,
                 case_id=item.source.case_id,
                 known=names[n] if names else None,
+                md5=record.md5,
+                sha1=record.sha1,
             )
         )
     return results
@@ -164,3 +166,33 @@ def run_query(
 ) -> QueryResult:
     """Search one case for images like ``image_path``; raises UnreadableImageError."""
     return search(embed_query(image_path, embedder, head, settings), [source], head, settings)
+
+
+def merge_results(parts: list[QueryResult], settings: QuerySettings) -> QueryResult:
+    """One result from the results of the same query over disjoint sets of cases (searched
+    apart, e.g. on cluster workers): hits merged by score as :func:`search` orders them, the
+    best ``k`` kept and renumbered, the counts summed; results marked again with this user's
+    hash sets (and left out with ``hide_known``)."""
+    first = parts[0]
+    merged = sorted(
+        (r for part in parts for r in part.results),
+        key=lambda r: (-r.score, r.case_id or "", r.id),
+    )
+    with KnownFiles.open() as known:
+        names = known.match_many([(r.md5, r.sha1, r.sha256) for r in merged]) if known.sets else []
+        known_sets = [info.name for info in known.sets]
+    marked = [
+        dataclasses.replace(r, known=names[n] if names else None) for n, r in enumerate(merged)
+    ]
+    if settings.hide_known:
+        marked = [r for r in marked if r.known is None]
+    results = [dataclasses.replace(r, rank=n) for n, r in enumerate(marked[: settings.k], 1)]
+    return dataclasses.replace(
+        first,
+        settings=settings,
+        vectors_searched=sum(p.vectors_searched for p in parts),
+        vectors_total=sum(p.vectors_total for p in parts),
+        vectors_pending=sum(p.vectors_pending for p in parts),
+        results=results,
+        known_sets=known_sets,
+    )
