@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,16 @@ def test_reports_carry_the_near_copy_verdict_in_every_format(copies_case, tmp_pa
     ]
     assert sorted(flags) == [False] * (len(flags) - len(copies)) + [True] * len(copies)
     assert "imgsim:nearCopy" in (out / "r.jsonld").read_text()
+
+
+def test_a_missing_pdq_library_stops_the_run_with_one_clear_error(
+    copies_case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imgsim_desktop.core.errors import ModelError
+
+    case, _query = copies_case
+    monkeypatch.setitem(sys.modules, "pdqhash", None)
+    with open_case(case, embedder=FakeEmbedder(), head=fake_head()) as opened:
+        with pytest.raises(ModelError, match="'pdqhash' package"):
+            opened.index()
+        assert not opened.is_indexed or not list(opened.files())  # no file blamed for it

@@ -17,8 +17,11 @@ against 8 query hashes takes tens of milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from imgsim_desktop.core.errors import ModelError
 
 #: Hashes of lower quality are not compared (PDQ's own guidance: below 50 a hash is unreliable).
 MIN_QUALITY = 50
@@ -52,19 +55,23 @@ def _pack(vector: np.ndarray) -> bytes:
     return np.packbits(np.asarray(vector, dtype=np.uint8)).tobytes()
 
 
+def _pdqhash() -> Any:
+    try:
+        import pdqhash
+    except ImportError as exc:
+        raise ModelError(f"the 'pdqhash' package (PDQ hashes) cannot be loaded: {exc}") from exc
+    return pdqhash
+
+
 def pdq_hash(pixels: np.ndarray) -> PdqHash:
     """The PDQ hash of an RGB ``uint8`` picture."""
-    import pdqhash
-
-    vector, quality = pdqhash.compute(np.ascontiguousarray(pixels))
+    vector, quality = _pdqhash().compute(np.ascontiguousarray(pixels))
     return PdqHash(_pack(vector), int(quality))
 
 
 def pdq_dihedral(pixels: np.ndarray) -> tuple[list[bytes], int]:
     """The hashes of the picture's 8 dihedral variants (turns and mirrors) and its quality."""
-    import pdqhash
-
-    vectors, quality = pdqhash.compute_dihedral(np.ascontiguousarray(pixels))
+    vectors, quality = _pdqhash().compute_dihedral(np.ascontiguousarray(pixels))
     return [_pack(v) for v in vectors], int(quality)
 
 

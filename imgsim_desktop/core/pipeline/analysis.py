@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imgsim_desktop.core.errors import UnreadableImageError
+from imgsim_desktop.core.errors import ModelError, UnreadableImageError
 from imgsim_desktop.core.evidence.casefolder import CaseFile
 from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, plain_reason
 from imgsim_desktop.core.machine import worker_count
@@ -44,6 +44,8 @@ def _load(item: CaseFile, shorter_side: int) -> Loaded | UnreadableImageError:
         return Loaded(image, {HASH_KIND: pdq_hash(image.pixels).to_bytes()})
     except UnreadableImageError as exc:
         return exc
+    except ModelError:
+        raise  # not this file's fault: the run stops with the reason
     except MemoryError:
         return UnreadableImageError("not enough memory to read this file", transient=True)
     except Exception as exc:  # a bug or an odd file must not stop the run
