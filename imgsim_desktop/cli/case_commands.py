@@ -18,9 +18,12 @@ from imgsim_desktop.cli.common import (
     emit,
     warn,
 )
+from imgsim_desktop.cli.composite_options import add_composite_arguments, query_specs
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
+from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.pipeline.known import known_for_records
+from imgsim_desktop.core.pipeline.results import QueryResult
 from imgsim_desktop.core.store.records import FileRecord
 
 #: Files looked up in the hash sets at a time by ``imgsim files``.
@@ -54,35 +57,52 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def print_result(result: QueryResult, as_json: bool) -> None:
+    if result.vectors_pending:
+        warn(
+            f"{result.vectors_pending} image(s) of the case are still to be re-embedded "
+            "with the current model and were not searched (run: imgsim index)"
+        )
+    if as_json:
+        emit(result.to_json())
+        return
+    print(f"query {result.query_path}  sha256 {result.query_sha256}")
+    for example in result.examples[1:] if result.examples else []:
+        print(f"  {example['role']:8s} {example['path']}")
+    if result.settings.region:
+        print(f"  region {','.join(map(str, result.settings.region))}")
+    print(
+        f"  scene {result.scene} ({result.scene_confidence:.2f}); "
+        f"searched {', '.join(result.scenes_searched)}"
+    )
+    for r in result.results:
+        known = f"  (known: {r.known})" if r.known else ""
+        copy = f"  near copy (PDQ {r.pdq_distance})" if r.near_copy else ""
+        print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}{copy}{known}")
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise UsageError("-k must be at least 1")
+    specs = query_specs(args)
+    if args.save and len(specs) != 1:
+        raise UsageError("--save needs one query: one IMAGE, or several with --combine")
+    options = {
+        "k": args.k,
+        "all_scenes": args.all_scenes,
+        "hide_known": args.hide_known,
+        "near_copy_threshold": args.near_copy_threshold,
+    }
     with open_case(args.case) as case:
-        for image in args.images:
-            result = case.query(
-                image,
-                k=args.k,
-                all_scenes=args.all_scenes,
-                hide_known=args.hide_known,
-                near_copy_threshold=args.near_copy_threshold,
-            )
-            if result.vectors_pending:
-                warn(
-                    f"{result.vectors_pending} image(s) of the case are still to be re-embedded "
-                    "with the current model and were not searched (run: imgsim index)"
-                )
-            if args.json:
-                emit(result.to_json())
-                continue
-            print(f"query {result.query_path}  sha256 {result.query_sha256}")
-            print(
-                f"  scene {result.scene} ({result.scene_confidence:.2f}); "
-                f"searched {', '.join(result.scenes_searched)}"
-            )
-            for r in result.results:
-                known = f"  (known: {r.known})" if r.known else ""
-                copy = f"  near copy (PDQ {r.pdq_distance})" if r.near_copy else ""
-                print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}{copy}{known}")
+        for image, spec in zip(args.images, specs, strict=False):  # one spec with --combine
+            if spec is None:  # a plain image: the query path as it always was
+                result = case.query(image, **options)
+            else:
+                result = case.query_spec(spec, **options, saved_search=args.save)
+            print_result(result, args.json)
+        if args.save:
+            spec = specs[0] or QuerySpec((args.images[0],))
+            case.save_search(args.save, images=spec, options=options)
     return EXIT_OK
 
 
@@ -187,6 +207,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="leave out the files a known-file hash set holds (see: imgsim hashset)",
     )
     add_near_copy_argument(p)
+    add_composite_arguments(p)
     p.set_defaults(run=cmd_query)
 
     p = sub.add_parser("files", help="list the case's catalogue")

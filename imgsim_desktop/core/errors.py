@@ -112,3 +112,8 @@ class RelinkError(ImgsimError):
 class HashSetError(ImgsimError):
     """A known-file hash set cannot be imported, found or removed (bad name, unreadable or
     unrecognised file, a name already taken)."""
+
+
+class QueryError(ImgsimError):
+    """A query that cannot be run as asked (a region outside the image, a word no label stands
+    for, a saved search that does not exist)."""

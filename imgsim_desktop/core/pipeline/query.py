@@ -18,6 +18,7 @@ from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.pdq import MIN_QUALITY, NEAR_COPY_DISTANCE, pdq_dihedral
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
+from imgsim_desktop.core.pipeline.region import Region, load_region
 
 #: Quarter turns tried for the query: photos whose orientation was lost are still found.
 QUERY_ROTATIONS = (0, 1, 2, 3)
@@ -35,6 +36,15 @@ class QuerySettings:
     hide_known: bool = False
     #: PDQ distance at or under which a result is a near copy (see :mod:`.ranking`).
     near_copy_threshold: int = NEAR_COPY_DISTANCE
+    #: The rectangle of the query image searched (x, y, w, h, upright pixels), None for all of it
+    #: (see :mod:`.region`).
+    region: tuple[int, int, int, int] | None = None
+    #: How several query images make one ranking, ``all`` or ``any`` (see :mod:`.combine`).
+    combine: str | None = None
+    #: Negative and further positive examples (image paths) of relevance feedback
+    #: (see :mod:`.feedback`).
+    negatives: tuple[str, ...] = ()
+    positives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,19 @@ def query_vectors(pixels: np.ndarray, embedder: Embedder, rotations: bool) -> np
 
 
 def embed_query(
-    image_path: Path, embedder: Embedder, head: SceneHead, settings: QuerySettings
+    image_path: Path,
+    embedder: Embedder,
+    head: SceneHead,
+    settings: QuerySettings,
+    region: Region | None = None,
 ) -> QueryImage:
-    """Read and embed the query image; raises UnreadableImageError naming it."""
+    """Read and embed the query image (only ``region`` of it when given); raises
+    UnreadableImageError naming it, QueryError for a region outside it."""
     try:
-        loaded = load_for_embedding(image_path, embedder.identity.shorter_side)
+        if region is not None:
+            loaded = load_region(image_path, region, embedder.identity.shorter_side)
+        else:
+            loaded = load_for_embedding(image_path, embedder.identity.shorter_side)
     except UnreadableImageError as exc:
         raise UnreadableImageError(f"query image {image_path}: {exc}") from exc
     vectors = query_vectors(loaded.pixels, embedder, settings.rotations)

@@ -79,6 +79,10 @@ class QueryResult:
         cases_searched: ids of the cases searched (a search over several cases).
         cases_skipped: ``{"case", "reason"}`` for each case that could not be searched.
         known_sets: the known-file hash sets the results were checked against.
+        examples: every image the query was made of beyond a plain single image, in order:
+            ``{"role": "query" | "positive" | "negative", "path", "sha256"}`` (a query image
+            searched by a region adds ``"region": [x, y, w, h]``; see :mod:`.composite`).
+        saved_search: the name of the saved search this query re-ran, if any.
     """
 
     query_path: str
@@ -96,6 +100,8 @@ class QueryResult:
     cases_searched: list[str] | None = None
     cases_skipped: list[dict[str, str]] | None = None
     known_sets: list[str] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    saved_search: str | None = None
 
     def _query_block(self) -> dict[str, Any]:
         return {
@@ -110,6 +116,8 @@ class QueryResult:
             "vectors_total": self.vectors_total,
             "vectors_pending": self.vectors_pending,
             "hash_sets": self.known_sets,
+            **({"examples": self.examples} if self.examples else {}),
+            **({"saved_search": self.saved_search} if self.saved_search else {}),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -132,6 +140,7 @@ class QueryResult:
                 key: block[key]
                 for key in ("vectors_searched", "vectors_total", "vectors_pending", "hash_sets")
             },
+            **{key: block[key] for key in ("examples", "saved_search") if key in block},
             "results": [
                 {
                     "rank": r.rank,

@@ -270,7 +270,11 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
         query_integrity=query_integrity,
         query_scene=result.scene,
         query_scene_confidence=round(result.scene_confidence, 4),
-        settings=asdict(result.settings),
+        settings={
+            **asdict(result.settings),
+            **({"saved_search": result.saved_search} if result.saved_search else {}),
+            **({"examples": result.examples} if result.examples else {}),
+        },
         scenes_searched=list(result.scenes_searched),
         vectors_searched=result.vectors_searched,
         vectors_total=result.vectors_total,

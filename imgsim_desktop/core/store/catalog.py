@@ -363,6 +363,20 @@ class Catalog:
                 found[row[0]] = _record(row)
         return found
 
+    def ids_by_sha256(self, digests: Iterable[str]) -> dict[str, list[int]]:
+        """The indexed files holding each content (hex SHA-256), by digest (absent: none)."""
+        found: dict[str, list[int]] = {}
+        wanted = list(dict.fromkeys(digests))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for file_id, digest in self._db.execute(
+                f"SELECT id, sha256 FROM files WHERE status = ? AND sha256 IN ({marks}) ORDER BY id",
+                [STATUS_INDEXED, *chunk],
+            ):
+                found.setdefault(digest, []).append(int(file_id))
+        return found
+
     def iter_records(self) -> Iterator[FileRecord]:
         yield from map(
             _record, self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM files ORDER BY relpath")
