@@ -16,6 +16,7 @@ from collections.abc import Callable
 from imgsim_desktop import __version__
 from imgsim_desktop.cli import (
     case_commands,
+    find_command,
     hashset_commands,
     library_commands,
     registry_commands,
@@ -26,6 +27,7 @@ from imgsim_desktop.core import ImgsimError
 
 COMMAND_GROUPS = (
     case_commands,
+    find_command,
     registry_commands,
     report_command,
     library_commands,

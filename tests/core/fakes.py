@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from PIL import Image
 
@@ -44,3 +46,21 @@ def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:
     return SceneHead(
         ("red", "green", "blue"), weights, np.zeros(3, np.float32), threshold, "fake", 1.0
     )
+
+
+class FakeObjectEmbedder(FakeEmbedder):
+    """A :class:`FakeEmbedder` that also labels objects, as the bundled embedder does from its
+    forward pass: ImageNet's "seashore" (978) as likely as the picture is blue, "alp" (970) as
+    green, "four-poster" (564) as red; everything else shares what is left."""
+
+    LABELS: ClassVar[dict[int, int]] = {978: 2, 970: 1, 564: 0}  # label -> colour channel
+
+    def embed_with_objects(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        vectors = self.embed(images)
+        probabilities = np.full((len(images), 1000), 0.0, np.float32)
+        for row, pixels in enumerate(images):
+            means = pixels.reshape(-1, 3).mean(axis=0)
+            shares = means / max(1.0, float(means.sum()))
+            for label, channel in self.LABELS.items():
+                probabilities[row, label] = shares[channel]
+        return vectors, probabilities

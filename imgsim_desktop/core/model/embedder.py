@@ -28,6 +28,7 @@ from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import bundled_projection
+from imgsim_desktop.core.model.objects import object_probabilities
 from imgsim_desktop.core.model.torch_runtime import configure_openmp, load_torch
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ TIMM_ARCHITECTURE = "tf_efficientnet_lite0"
 GEM_P = 3.0
 #: Channels of the backbone's last feature map (the raw GeM vector's length).
 FEATURES = 1280
+#: Classes of the network's ImageNet-1k head (object labels, :mod:`.objects`).
+CLASSES = 1000
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,15 @@ class EfficientNetLiteEmbedder:
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.model.descriptor`)
         unless built with ``project=False``; images of equal shape are batched together."""
+        return self._embed(images, None)
+
+    def embed_with_objects(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`embed`'s vectors and, from the same forward pass, each image's ImageNet label
+        probabilities (n, 1000), best over its regions (:mod:`~imgsim_desktop.core.model.objects`)."""
+        objects = np.empty((len(images), CLASSES), dtype=np.float32)
+        return self._embed(images, objects), objects
+
+    def _embed(self, images: list[np.ndarray], objects: np.ndarray | None) -> np.ndarray:
         model = self.model  # loads torch first, the GUI-friendly way
         import torch
 
@@ -163,6 +175,8 @@ class EfficientNetLiteEmbedder:
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
                     features = model.forward_features(self._to_tensor([images[i] for i in chunk]))
+                    if objects is not None:
+                        objects[chunk] = object_probabilities(features, model.classifier)
                     pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
                     pooled = torch.nn.functional.normalize(pooled, dim=1)
                     out[chunk] = pooled.numpy()

@@ -24,6 +24,7 @@ from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.pdq import pdq_hash
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.pipeline.object_labels import embed_and_label, with_extras
 from imgsim_desktop.core.store.hash_file import HASH_KIND
 from imgsim_desktop.core.store.records import STATUS_FAILED, STATUS_INDEXED, FileRow
 
@@ -115,12 +116,17 @@ def _embed_batch(
     """Rows for a batch; if the model fails on the batch, each image is embedded alone so only
     the image it fails on is recorded as failed."""
     try:
-        vectors = embedder.embed([loaded.image.pixels for _, loaded in batch])
+        vectors, objects = embed_and_label([loaded.image.pixels for _, loaded in batch], embedder)
     except Exception:
         if len(batch) == 1:
             raise
         return [row for one in batch for row in _embed_one(one, embedder, head)]
     labels = scene_labels(head, vectors)
+    if objects:
+        batch = [
+            (item, with_extras(loaded, blob))
+            for (item, loaded), blob in zip(batch, objects, strict=True)
+        ]
     return [
         _indexed_row(item, loaded, vector, label)
         for (item, loaded), vector, label in zip(batch, vectors, labels, strict=True)
