@@ -94,9 +94,11 @@ class DetailPane(QWidget):
 
     Signals:
         note_edited: (ResultRecord, str) the examiner changed the note on the shown file.
+        region_query_requested: (str) the shown file is to be the query, to draw a region on.
     """
 
     note_edited = Signal(object, str)  # record, note text
+    region_query_requested = Signal(str)  # absolute path of the result to query by a region
 
     def __init__(self, tasks: TaskGroup, pool: QThreadPool, parent=None) -> None:
         super().__init__(parent)
@@ -115,6 +117,14 @@ class DetailPane(QWidget):
         self.show_in_folder.setToolTip("Open the folder holding this file in the file manager")
         self.show_in_folder.clicked.connect(self._open_folder)
         self.show_in_folder.setEnabled(False)
+        self.region_query = QPushButton("Search by a region…")
+        self.region_query.setToolTip(
+            "Make this file the query, then drag a rectangle on it to search by that region"
+        )
+        self.region_query.clicked.connect(
+            lambda: self._record and self.region_query_requested.emit(self._record.absolute_path)
+        )
+        self.region_query.setEnabled(False)
         self.facts: dict[str, QLabel] = {}
         form = QFormLayout()
         for name in (
@@ -146,6 +156,7 @@ class DetailPane(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.compare)
         buttons.addStretch()
+        buttons.addWidget(self.region_query)
         buttons.addWidget(self.show_in_folder)
         layout = QVBoxLayout(self)
         layout.addLayout(previews, 3)
@@ -162,6 +173,7 @@ class DetailPane(QWidget):
     ) -> None:
         self._record = record
         self.show_in_folder.setEnabled(record is not None)
+        self.region_query.setEnabled(record is not None)
         self.note.setEnabled(record is not None)
         self.note.setText(note)
         if record is None:

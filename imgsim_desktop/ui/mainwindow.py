@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -32,6 +32,8 @@ from imgsim_desktop import __version__
 from imgsim_desktop.core.errors import CaseMovedError, EvidenceUnavailableError, ImgsimError
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.pipeline.find import FindResult
+from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.search import QueryResult
 from imgsim_desktop.core.progress import ProgressEvent
 from imgsim_desktop.core.store.registry import relink_case
@@ -52,6 +54,7 @@ from imgsim_desktop.ui.index_panel import IndexPanel
 from imgsim_desktop.ui.model_guard import GuardedEmbedder, check_libraries
 from imgsim_desktop.ui.overview import CaseOverview, status_line
 from imgsim_desktop.ui.query_pane import QueryPane
+from imgsim_desktop.ui.query_state import QueryState
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
     MarkRole,
@@ -100,6 +103,8 @@ class MainWindow(QMainWindow):
         self.session: CaseSession | None = None
         self.overview = CaseOverview()
         self.query_path: Path | None = None
+        self.query_state = QueryState()
+        self.scene_filter: list[str] | None = None
         self.last_result: QueryResult | None = None
         self.interactive = True
         self._scan_failures: list[tuple[str, str]] = []
@@ -168,6 +173,20 @@ class MainWindow(QMainWindow):
         self.browser.scenes_selected.connect(self.proxy.set_scenes)
         self.query_pane.query_requested.connect(lambda path: self.run_query(Path(path)))
         self.query_pane.options_changed.connect(self._rerun_query)
+        self.query_pane.images_requested.connect(
+            lambda paths: self.run_query_set([Path(p) for p in paths])
+        )
+        self.query_pane.region_requested.connect(self.set_region)
+        tools = self.query_pane.tools
+        tools.combine_changed.connect(self._rerun_query)
+        tools.whole_image_requested.connect(lambda: self.set_region(None))
+        tools.clear_requested.connect(self._clear_query)
+        tools.learn_toggled.connect(lambda _on: self._rerun_query())
+        tools.word_requested.connect(self.find_word)
+        self.browser.scenes_selected.connect(self._remember_scenes)
+        self.detail.region_query_requested.connect(self._query_by_region_of)
+        add = QShortcut(QKeySequence("A"), self.view, context=Qt.ShortcutContext.WidgetShortcut)
+        add.activated.connect(self.add_current_to_query)
         self.zoom.valueChanged.connect(self.view.set_tile_size)
         self.view.tile_size_changed.connect(self.zoom.setValue)
         self.view.mark_requested.connect(self._toggle_mark)
@@ -195,6 +214,7 @@ class MainWindow(QMainWindow):
         session.bind(session.index_ended, self._on_index_ended)
         session.bind(session.overview_ready, self._on_overview)
         session.bind(session.query_finished, self._on_query_result)
+        session.bind(session.find_finished, self._on_find_result)
         session.bind(session.query_waiting, lambda _path: self.query_pane.show_waiting())
         session.bind(session.error, self.show_error)
         session.bind(self.index_panel.pause_toggled, session.pause_indexing)
@@ -305,11 +325,48 @@ class MainWindow(QMainWindow):
     # --- queries --------------------------------------------------------------------------
     def run_query(self, path: Path) -> None:
         """Search the open case (what is indexed so far) with the image at ``path``."""
+        self.query_state = QueryState([path])
+        self._search()
+
+    def run_query_set(self, paths: list[Path]) -> None:
+        """Search with several images at once (combined as the query pane says)."""
+        self.query_state = QueryState(list(paths))
+        self._search()
+
+    def add_to_query(self, path: Path) -> None:
+        """Add an image to the query (several images combine as the query pane says)."""
+        if path not in self.query_state.images:
+            self.query_state = QueryState([*self.query_state.images, path], None)
+        self._search()
+
+    def add_current_to_query(self) -> None:
+        """The selected result joins the query (key A on the grid)."""
+        record = self.view.currentIndex().data(RecordRole)
+        if record is not None:
+            self.add_to_query(Path(record.absolute_path))
+
+    def set_region(self, region: Region | None) -> None:
+        """Search by ``region`` of the first query image (None: the whole image)."""
+        if self.query_state.images:
+            self.query_state = QueryState(self.query_state.images[:1], region)
+            self._search()
+
+    def _query_by_region_of(self, path: str) -> None:
+        """From the detail pane: the result becomes the query, to draw a region on."""
+        self.run_query(Path(path))
+        self.query_pane.tools.made_of.setText(
+            f"Query: {Path(path).name} · drag a rectangle on it to search by a region"
+        )
+
+    def _search(self) -> None:
         if self.session is None:
             self.show_error("No case open", ImgsimError("Open a case folder before searching."))
             return
+        state, tools = self.query_state, self.query_pane.tools
+        path = state.images[0]
         self.query_path = path
         self.query_pane.show_pending(path)
+        tools.show_query(state.images, state.region)
         self.detail.set_query(path)
         self.model.clear()
         self.session.query(
@@ -317,11 +374,38 @@ class MainWindow(QMainWindow):
             self.query_pane.k.value(),
             self.query_pane.all_scenes.isChecked(),
             self.hide_known.isChecked(),
+            spec=state.spec(tools.combine_mode()),
+            learn=tools.learn.isChecked(),
         )
 
+    def _clear_query(self) -> None:
+        if self.query_state.images:
+            self.run_query(self.query_state.images[0])
+
     def _rerun_query(self) -> None:
-        if self.query_path is not None and self.session is not None:
-            self.run_query(self.query_path)
+        if self.query_state.images and self.session is not None:
+            self._search()
+
+    def _remember_scenes(self, scenes: set[str] | None) -> None:
+        self.scene_filter = sorted(scenes) if scenes else None
+
+    def find_word(self, word: str) -> None:
+        """Rank the case's images by an object word, within the scenes selected in the browser."""
+        if self.session is None:
+            self.show_error("No case open", ImgsimError("Open a case folder before searching."))
+            return
+        self.model.clear()
+        self.query_pane.searched.setText(f"finding '{word}'…")
+        self.session.find(word, self.query_pane.k.value(), self.scene_filter)
+
+    def _on_find_result(self, result: FindResult) -> None:
+        self.last_result = None  # a report is of an image query
+        self.export_action.setEnabled(False)
+        self.query_pane.show_find(result)
+        self.model.set_results(result.results)
+        if self.proxy.rowCount():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.results_shown.emit(self.model.rowCount())
 
     def _on_query_result(self, result: QueryResult) -> None:
         self.last_result = result

@@ -85,3 +85,17 @@ class GuardedEmbedder:
             with self._lock:
                 self.load_error = self.load_error or load_problem(exc)
             raise self.load_error from exc
+
+    def embed_with_objects(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The inner embedder's vectors and object label probabilities from one forward pass
+        (None for an embedder that cannot label objects)."""
+        inner = self._embedder()
+        labelled = getattr(inner, "embed_with_objects", None)
+        if labelled is None:
+            return self.embed(images), None
+        try:
+            return labelled(images)
+        except LOAD_ERRORS as exc:
+            with self._lock:
+                self.load_error = self.load_error or load_problem(exc)
+            raise self.load_error from exc

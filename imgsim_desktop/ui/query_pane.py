@@ -10,9 +10,15 @@ Nothing is decoded or encoded on the GUI thread: the preview is made by the core
 ``make_thumbnail`` and dropped image data is saved, both as tasks on the previews pool; they
 arrive by signal, and one that arrives after another image was chosen is dropped.
 
+A rectangle dragged on the picture is a region query (:mod:`.region_select`); several files
+dropped at once are one query of several images; the controls of :mod:`.query_tools` (combine
+mode, "learn from my marks", the word search box) sit under the picture.
+
 Signals:
     query_requested: (str) path of the image to search with.
     options_changed: () "search all scenes" or the number of results changed.
+    images_requested: (list[str]) several images to search with at once.
+    region_requested: (Region) a rectangle drawn on the shown picture.
 """
 
 from __future__ import annotations
@@ -20,7 +26,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QThreadPool, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMimeData,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -45,7 +60,11 @@ from PySide6.QtWidgets import (
 from imgsim_desktop.core.errors import ImgsimError
 from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.paths import app_cache_dir
+from imgsim_desktop.core.pipeline.find import FindResult
+from imgsim_desktop.core.pipeline.region import upright_size
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.ui.query_tools import QueryTools
+from imgsim_desktop.ui.region_select import RegionSelector
 from imgsim_desktop.ui.results.thumbnails import to_qimage
 from imgsim_desktop.ui.tasks import Task, TaskGroup
 
@@ -107,10 +126,12 @@ class DropZone(QLabel):
     Signals:
         dropped: (str) path of a dropped image file.
         data_dropped: (QImage | bytes) dropped or pasted image data, to be saved first.
+        several_dropped: (list[str]) several image files dropped at once (one query of them).
     """
 
     dropped = Signal(str)  # path
     data_dropped = Signal(object)  # QImage or encoded image bytes
+    several_dropped = Signal(list)  # paths of several dropped image files
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -137,6 +158,10 @@ class DropZone(QLabel):
         event.acceptProposedAction()
 
     def accept_mime(self, mime: QMimeData) -> bool:
+        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+        if len(files) > 1:
+            self.several_dropped.emit([str(f) for f in files])
+            return True
         found = query_from_mime(mime)
         if found is None:
             return False
@@ -166,6 +191,8 @@ class QueryPane(QWidget):
 
     query_requested = Signal(str)  # path of the query image
     options_changed = Signal()
+    images_requested = Signal(list)  # paths of several query images
+    region_requested = Signal(object)  # Region of the shown image
 
     def __init__(self, tasks: TaskGroup, pool: QThreadPool, parent=None) -> None:
         super().__init__(parent)
@@ -176,6 +203,10 @@ class QueryPane(QWidget):
         self.drop_zone = DropZone()
         self.drop_zone.dropped.connect(self.query_requested)
         self.drop_zone.data_dropped.connect(self._save_dropped)
+        self.drop_zone.several_dropped.connect(self.images_requested)
+        self.region_selector = RegionSelector(self.drop_zone)
+        self.region_selector.region_drawn.connect(self.region_requested)
+        self.tools = QueryTools()
         open_button = QPushButton("Open image…")
         open_button.setToolTip("Choose a query image file")
         open_button.clicked.connect(self._open_image)
@@ -212,6 +243,7 @@ class QueryPane(QWidget):
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(open_button)
         layout.addLayout(options)
+        layout.addWidget(self.tools)
         layout.addLayout(facts)
         paste = QShortcut(
             QKeySequence.StandardKey.Paste, self, context=Qt.ShortcutContext.WindowShortcut
@@ -246,16 +278,23 @@ class QueryPane(QWidget):
 
     def _show_preview(self, path: Path) -> None:
         """Load the preview off the GUI thread; a replaced one never lands."""
+        if path == self._shown and self.region_selector.full_size is not None:
+            return  # the same picture (another region of it, another combination)
         self._tasks.detach(self._preview_task)
         self._shown = path
+        self.region_selector.full_size = None
         self.drop_zone.setText(f"{path.name}\n(loading…)")
         self._preview_task = self._tasks.start(
-            lambda _progress, _cancel: load_preview(path),
+            lambda _progress, _cancel: (load_preview(path), upright_size(path)),
             name="query preview",
             pool=self._pool,
-            finished=lambda image: self.drop_zone.set_picture(image, path.name),
+            finished=lambda found: self._on_preview(path, *found),
             failed=lambda _exc: self.drop_zone.set_picture(None, path.name),
         )
+
+    def _on_preview(self, path: Path, image: QImage, full: tuple[int, int]) -> None:
+        self.drop_zone.set_picture(image, path.name)
+        self.region_selector.full_size = QSize(*full)
 
     def show_waiting(self) -> None:
         self.searched.setText("waiting for the first images to be indexed…")
@@ -279,4 +318,17 @@ class QueryPane(QWidget):
             text += f" · {result.vectors_pending} wait for a re-embed (not searched)"
         if indexing:
             text += " · indexing continues"
+        self.searched.setText(text)
+
+    def show_find(self, result: FindResult) -> None:
+        """A word search's facts: the labels the word stood for, how many images carry labels."""
+        self.path.setText(f"Word: {result.word}")
+        self.sha256.setText("–")
+        self.scene.setText(", ".join(result.scenes) if result.scenes else "all scenes")
+        labels = "; ".join(name.split(",")[0] for name in result.labels)
+        text = f"labels {labels} — {result.images_labelled} images carry object labels"
+        if result.images_unlabelled:
+            text += (
+                f" · {result.images_unlabelled} indexed before labels were stored (not searched)"
+            )
         self.searched.setText(text)

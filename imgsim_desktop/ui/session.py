@@ -16,11 +16,13 @@ Signals:
     overview_ready: (CaseOverview) folder and scene counts of the catalogue.
     query_waiting: (str) a query waits for the first images to be indexed.
     query_finished: (QueryResult)
+    find_finished: (FindResult) a word search's results.
     error: (str, Exception) a title and what went wrong, for one message box.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -38,6 +40,7 @@ from imgsim_desktop.core.errors import (
 )
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.progress import ProgressEvent
 from imgsim_desktop.ui.model_guard import GuardedEmbedder
 from imgsim_desktop.ui.overview import case_overview
@@ -69,6 +72,8 @@ class _Query:
     k: int
     all_scenes: bool
     hide_known: bool = False
+    spec: QuerySpec | None = None
+    learn: bool = False
 
 
 class CaseSession(QObject):
@@ -85,6 +90,7 @@ class CaseSession(QObject):
     overview_ready = Signal(object)  # CaseOverview
     query_waiting = Signal(str)  # query image path
     query_finished = Signal(object)  # QueryResult
+    find_finished = Signal(object)  # FindResult
     error = Signal(str, object)  # title, exception
 
     def __init__(
@@ -210,16 +216,34 @@ class CaseSession(QObject):
         )
 
     # --- queries --------------------------------------------------------------------------
-    def query(self, image: Path, k: int, all_scenes: bool, hide_known: bool = False) -> None:
-        """Search what is indexed so far; a query still in flight is replaced."""
+    def query(
+        self,
+        image: Path,
+        k: int,
+        all_scenes: bool,
+        hide_known: bool = False,
+        spec: QuerySpec | None = None,
+        learn: bool = False,
+    ) -> None:
+        """Search what is indexed so far; a query still in flight is replaced. ``spec``: a
+        region, several images (see :class:`QuerySpec`); ``learn``: the case's marks are
+        feedback examples."""
         self.tasks.detach(self.query_task)
         self._waiting = None
-        wanted = _Query(image, k, all_scenes, hide_known)
+        wanted = _Query(image, k, all_scenes, hide_known, spec, learn)
         root, embedder, head = self.root, self.embedder, self.head
 
         def work(_progress, _cancel):
             with open_case(root, embedder=embedder, head=head, log_open=False) as case:
-                return case.query(image, k=k, all_scenes=all_scenes, hide_known=hide_known)
+                if spec is None and not learn:
+                    return case.query(image, k=k, all_scenes=all_scenes, hide_known=hide_known)
+                asked = spec or QuerySpec((str(image),))
+                if learn:
+                    positives, negatives = case.feedback_ids()
+                    asked = dataclasses.replace(
+                        asked, positive_ids=positives, negative_ids=negatives
+                    )
+                return case.query_spec(asked, k=k, all_scenes=all_scenes, hide_known=hide_known)
 
         self.query_task = self.tasks.start(
             work,
@@ -239,4 +263,24 @@ class CaseSession(QObject):
     def _run_waiting(self) -> None:
         wanted, self._waiting = self._waiting, None
         if wanted is not None:
-            self.query(wanted.image, wanted.k, wanted.all_scenes, wanted.hide_known)
+            self.query(
+                wanted.image, wanted.k, wanted.all_scenes, wanted.hide_known, wanted.spec,
+                wanted.learn,
+            )  # fmt: skip
+
+    def find(self, word: str, k: int, scenes: list[str] | None) -> None:
+        """Rank the case's images by an object word (replaces a query in flight)."""
+        self.tasks.detach(self.query_task)
+        self._waiting = None
+        root, embedder, head = self.root, self.embedder, self.head
+
+        def work(_progress, _cancel):
+            with open_case(root, embedder=embedder, head=head, log_open=False) as case:
+                return case.find(word, k=k, scenes=scenes)
+
+        self.query_task = self.tasks.start(
+            work,
+            name="find",
+            finished=self.find_finished.emit,
+            failed=lambda exc: self.error.emit("Word search failed", exc),
+        )

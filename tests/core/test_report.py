@@ -95,6 +95,10 @@ def test_csv_and_json_hashes_are_the_file_bytes_hashes(queried, tmp_path: Path) 
         "rotations": True,
         "hide_known": False,
         "near_copy_threshold": 31,
+        "region": None,
+        "combine": None,
+        "negatives": [],
+        "positives": [],
     }
     assert data["scenes_searched"] == result.scenes_searched
     assert data["embedder"] == result.embedder and data["model"] == "fake"

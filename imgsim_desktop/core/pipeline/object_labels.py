@@ -26,6 +26,8 @@ def embed_and_label(pixels: list[np.ndarray], embedder: Embedder) -> tuple[np.nd
     if labelled is None:
         return embedder.embed(pixels), []
     vectors, probabilities = labelled(pixels)
+    if probabilities is None:  # a wrapper over an embedder that cannot label
+        return vectors, []
     return vectors, [encode(row) for row in probabilities]
 
 

@@ -95,3 +95,10 @@ def load_region(path: Path, region: Region, shorter_side: int) -> LoadedImage:
     return LoadedImage(
         read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels
     )
+
+
+def upright_size(path: Path) -> tuple[int, int]:
+    """The image's full-resolution size after EXIF orientation (what region coordinates are in);
+    raises :class:`UnreadableImageError`."""
+    width, height, _image = open_upright(read_file(path, hashes=False).data, 1)
+    return width, height
