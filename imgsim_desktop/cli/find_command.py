@@ -52,13 +52,13 @@ def cmd_find(args: argparse.Namespace) -> int:
 def cmd_searches(args: argparse.Namespace) -> int:
     from imgsim_desktop.cli.case_commands import print_result
 
-    with open_case(args.case, log_open=bool(args.run)) as case:
-        if args.delete:
-            case.searches.remove(args.delete)
-            case.audit.append("search_removed", name=args.delete)
+    with open_case(args.case, log_open=bool(args.run_name)) as case:
+        if args.delete_name:
+            case.searches.remove(args.delete_name)
+            case.audit.append("search_removed", name=args.delete_name)
             return EXIT_OK
-        if args.run:
-            result = case.run_saved_search(args.run)
+        if args.run_name:
+            result = case.run_saved_search(args.run_name)
             if isinstance(result, QueryResult):
                 print_result(result, args.json)
             else:
@@ -104,7 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("searches", help="list, run or delete a case's saved searches")
     p.add_argument("case", metavar="CASE_DIR")
-    p.add_argument("--run", metavar="NAME", help="run the saved search NAME again")
-    p.add_argument("--delete", metavar="NAME", help="forget the saved search NAME")
+    p.add_argument("--run", dest="run_name", metavar="NAME", help="run the saved search NAME again")
+    p.add_argument(
+        "--delete", dest="delete_name", metavar="NAME", help="forget the saved search NAME"
+    )
     p.add_argument("--json", action="store_true", help="JSON lines")
     p.set_defaults(run=cmd_searches)

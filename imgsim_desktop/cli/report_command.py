@@ -8,6 +8,7 @@ import argparse
 from imgsim_desktop.cli.common import EXIT_OK, UsageError, add_near_copy_argument, warn
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import ReportError
+from imgsim_desktop.core.pipeline.results import QueryResult
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -34,15 +35,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
+    if (args.image is None) == (args.search is None):
+        raise UsageError("give a query IMAGE or --search NAME (a saved image search), not both")
     with open_case(args.case) as case:
         check_export(case, args.output, args.force)  # refuse before any slow work
-        result = case.query(
-            args.image,
-            k=args.k,
-            all_scenes=args.all_scenes,
-            hide_known=args.hide_known,
-            near_copy_threshold=args.near_copy_threshold,
-        )
+        if args.search is not None:
+            result = case.run_saved_search(args.search)
+            if not isinstance(result, QueryResult):
+                raise UsageError(f"{args.search!r} is a word search; a report is of an image query")
+        else:
+            result = case.query(
+                args.image,
+                k=args.k,
+                all_scenes=args.all_scenes,
+                hide_known=args.hide_known,
+                near_copy_threshold=args.near_copy_threshold,
+            )
         written = export_report(case, result, options, args.output, force=args.force)
     print(
         f"report written: {written.path} ({written.format}, {written.matches} matches)\n"
@@ -66,7 +74,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "VICS 2.0 format, .jsonld for CASE/UCO; by OUT's name)",
     )
     p.add_argument("case", metavar="CASE_DIR")
-    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("image", metavar="IMAGE", nargs="?", help="the query image (or --search)")
+    p.add_argument(
+        "--search",
+        metavar="NAME",
+        help="run the case's saved image search NAME (its images, region, combine mode, "
+        "examples and options; see: imgsim searches) and report it",
+    )
     p.add_argument(
         "-o", "--output", metavar="OUT", required=True, help="report file (not in the case)"
     )
