@@ -6,9 +6,9 @@ load (a display, on X11 the xcb libraries, and the plugin's own file) and otherw
 line what is missing, instead of letting Qt abort. Whatever else cannot load at start (Qt's or the
 engine's libraries, the model's files) is one message box naming it (one line on stderr in
 screenshot mode, or before Qt can show anything), never a traceback. A bundled application
-(PyInstaller) also registers the fonts shipped with it, for machines that have none. The screenshot
-mode opens the case, waits for indexing, runs the query,
-waits until the visible thumbnails and the preview have loaded, saves the window as a PNG and exits.
+(PyInstaller) also registers the fonts shipped with it, for machines that have none. The
+screenshot mode opens the case, waits for indexing, runs the query, waits until the visible
+thumbnails and the preview have loaded, saves the window as a PNG and exits.
 """
 
 from __future__ import annotations
