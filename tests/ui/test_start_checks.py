@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QFontDatabase
 
 from imgsim_desktop import app as app_module
 from imgsim_desktop.app import (
@@ -60,7 +61,10 @@ def test_fonts_shipped_with_a_bundle_are_registered(qapp, bundle: Path) -> None:
     reportlab_fonts = Path(pytest.importorskip("reportlab").__file__).parent / "fonts"
     (bundle / "fonts").mkdir()
     (bundle / "fonts" / "Vera.ttf").write_bytes((reportlab_fonts / "Vera.ttf").read_bytes())
-    assert add_bundled_fonts() == ["Bitstream Vera Sans"]
+    try:
+        assert add_bundled_fonts() == ["Bitstream Vera Sans"]
+    finally:
+        QFontDatabase.removeAllApplicationFonts()  # later tests see the machine's fonts only
 
 
 def test_not_bundled_registers_no_fonts(qapp) -> None:
