@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from imgsim_desktop.core.model.embedder import EmbedderIdentity
+from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
 from imgsim_desktop.core.model.scenes import SceneHead
 
 DIM = 48
@@ -34,6 +34,23 @@ class FakeEmbedder:
             vector = small.reshape(-1) - 127.5
             out.append(vector / (np.linalg.norm(vector) or 1.0))
         return np.stack(out).astype(np.float32)
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
+        return Descriptions(self.embed(images))
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        raise AssertionError("a fake embedder makes no re-ranking vectors")
+
+    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
+        """The image and its windows, cropped out of the pixels."""
+        height, width = image.shape[:2]
+        rows, cols = max(1, round(height * fraction)), max(1, round(width * fraction))
+        crops = [
+            image[top : top + rows, left : left + cols]
+            for top in sorted({round(v) for v in np.linspace(0, height - rows, steps)})
+            for left in sorted({round(v) for v in np.linspace(0, width - cols, steps)})
+        ]
+        return self.describe([image, *(np.ascontiguousarray(c) for c in crops)])
 
 
 def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:
