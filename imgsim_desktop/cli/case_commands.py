@@ -19,6 +19,7 @@ from imgsim_desktop.cli.common import (
     warn,
 )
 from imgsim_desktop.cli.composite_options import add_composite_arguments, query_specs
+from imgsim_desktop.cli.model_check import LoadCheckedEmbedder
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
 from imgsim_desktop.core.pipeline.composite import QuerySpec
@@ -32,16 +33,21 @@ FILES_BATCH = 5000
 
 def cmd_index(args: argparse.Namespace) -> int:
     bars = ProgressBars(sys.stderr.isatty())
-    with open_case(args.case) as case:
+    cluster = cluster_options(args)
+    # In this process, a model that cannot load is one error, not a failure of every image.
+    embedder = None if cluster is not None else LoadCheckedEmbedder()
+    with open_case(args.case, embedder=embedder) as case:
         try:
             summary = case.index(
                 progress=bars,
                 allow_removal=args.allow_removal,
                 new_case=args.new_case,
-                cluster=cluster_options(args),
+                cluster=cluster,
             )
         finally:
             bars.close()
+    if embedder is not None and embedder.load_error is not None:
+        raise embedder.load_error
     if args.json:
         emit(summary.to_json())
     else:

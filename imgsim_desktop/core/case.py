@@ -66,6 +66,13 @@ from imgsim_desktop.core.store.registry import (
 )
 from imgsim_desktop.core.store.saved_searches import SavedSearch, SavedSearches, SearchKind
 
+#: The options of a query (the settings a query spec does not fill in itself).
+QUERY_OPTIONS = {f.name for f in dataclasses.fields(QuerySettings)} - {
+    "region",
+    "combine",
+    "negatives",
+    "positives",
+}
 #: Cases whose query indexes stay loaded in one process (the GUI switches cases; the CLI has one).
 MAX_CACHED_CASES = 2
 _QUERY_INDEXES: dict[tuple[str, str], SceneIndexes] = {}
@@ -227,6 +234,9 @@ class Case:
         rotations: bool = True,
         hide_known: bool = False,
         near_copy_threshold: int = NEAR_COPY_DISTANCE,
+        flips: bool = False,
+        scales: bool = True,
+        windows: bool = True,
         region: Region | None = None,
         negatives: tuple[str, ...] = (),
     ) -> QueryResult:
@@ -246,6 +256,9 @@ class Case:
                 rotations=rotations,
                 hide_known=hide_known,
                 near_copy_threshold=near_copy_threshold,
+                flips=flips,
+                scales=scales,
+                windows=windows,
             )
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
@@ -256,6 +269,9 @@ class Case:
             all_scenes=all_scenes,
             coverage=coverage,
             rotations=rotations,
+            flips=flips,
+            scales=scales,
+            windows=windows,
             hide_known=hide_known,
             near_copy_threshold=near_copy_threshold,
         )
@@ -274,29 +290,19 @@ class Case:
         return result
 
     def query_spec(
-        self,
-        spec: QuerySpec,
-        k: int = 20,
-        all_scenes: bool = False,
-        coverage: float = DEFAULT_COVERAGE,
-        rotations: bool = True,
-        hide_known: bool = False,
-        near_copy_threshold: int = NEAR_COPY_DISTANCE,
-        saved_search: str | None = None,
+        self, spec: QuerySpec, saved_search: str | None = None, **options: Any
     ) -> QueryResult:
         """Run a query made of a region, several images and/or feedback examples (see
-        :mod:`imgsim_desktop.core.pipeline.composite`); audited like :meth:`query`."""
+        :mod:`imgsim_desktop.core.pipeline.composite`); ``options`` are those of :meth:`query`
+        (``k``, ``all_scenes``, ``hide_known``, ...). Audited like :meth:`query`."""
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
         catalog = self._open_catalog(create=False)
-        settings = QuerySettings(
-            k=k,
-            all_scenes=all_scenes,
-            coverage=coverage,
-            rotations=rotations,
-            hide_known=hide_known,
-            near_copy_threshold=near_copy_threshold,
-        )
+        unknown = set(options) - QUERY_OPTIONS
+        if unknown:
+            raise QueryError(f"unknown query options: {', '.join(sorted(unknown))}")
+        settings = QuerySettings(**options)
+        k = settings.k
         try:
             result = run_composite(
                 spec,
@@ -379,11 +385,10 @@ class Case:
                 scenes=saved.query.get("scenes"),
                 saved_search=name,
             )
-        allowed = ("k", "all_scenes", "coverage", "rotations", "hide_known", "near_copy_threshold")
         return self.query_spec(
             QuerySpec.from_json(saved.query),
-            **{key: value for key, value in options.items() if key in allowed},
             saved_search=name,
+            **{key: value for key, value in options.items() if key in QUERY_OPTIONS},
         )
 
     def feedback_ids(self) -> tuple[tuple[int, ...], tuple[int, ...]]:

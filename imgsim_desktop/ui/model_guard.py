@@ -17,6 +17,7 @@ import numpy as np
 
 from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.model.embedder import (
+    Descriptions,
     EfficientNetLiteEmbedder,
     Embedder,
     EmbedderIdentity,
@@ -78,24 +79,35 @@ class GuardedEmbedder:
         return self._embedder().identity
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        return self.describe(images).index
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
         inner = self._embedder()
         try:
-            return inner.embed(images)
+            return inner.describe(images)
         except LOAD_ERRORS as exc:
             with self._lock:
                 self.load_error = self.load_error or load_problem(exc)
             raise self.load_error from exc
 
-    def embed_with_objects(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-        """The inner embedder's vectors and object label probabilities from one forward pass
-        (None for an embedder that cannot label objects)."""
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        return self._embedder().project(rerank)
+
+    def describe_with_objects(
+        self, images: list[np.ndarray]
+    ) -> tuple[Descriptions, np.ndarray | None]:
+        """The inner embedder's descriptions and object label probabilities from one forward
+        pass (None for an embedder that cannot label objects)."""
         inner = self._embedder()
-        labelled = getattr(inner, "embed_with_objects", None)
+        labelled = getattr(inner, "describe_with_objects", None)
         if labelled is None:
-            return self.embed(images), None
+            return self.describe(images), None
         try:
             return labelled(images)
         except LOAD_ERRORS as exc:
             with self._lock:
                 self.load_error = self.load_error or load_problem(exc)
             raise self.load_error from exc
+
+    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
+        return self._embedder().describe_windows(image, fraction, steps)

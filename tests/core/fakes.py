@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from imgsim_desktop.core.model.embedder import EmbedderIdentity
+from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
 from imgsim_desktop.core.model.scenes import SceneHead
 
 DIM = 48
@@ -37,6 +37,23 @@ class FakeEmbedder:
             out.append(vector / (np.linalg.norm(vector) or 1.0))
         return np.stack(out).astype(np.float32)
 
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
+        return Descriptions(self.embed(images))
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        raise AssertionError("a fake embedder makes no re-ranking vectors")
+
+    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
+        """The image and its windows, cropped out of the pixels."""
+        height, width = image.shape[:2]
+        rows, cols = max(1, round(height * fraction)), max(1, round(width * fraction))
+        crops = [
+            image[top : top + rows, left : left + cols]
+            for top in sorted({round(v) for v in np.linspace(0, height - rows, steps)})
+            for left in sorted({round(v) for v in np.linspace(0, width - cols, steps)})
+        ]
+        return self.describe([image, *(np.ascontiguousarray(c) for c in crops)])
+
 
 def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:
     """Three scenes: "red", "green", "blue" by which channel dominates the thumbnail."""
@@ -55,12 +72,12 @@ class FakeObjectEmbedder(FakeEmbedder):
 
     LABELS: ClassVar[dict[int, int]] = {978: 2, 970: 1, 564: 0}  # label -> colour channel
 
-    def embed_with_objects(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        vectors = self.embed(images)
+    def describe_with_objects(self, images: list[np.ndarray]) -> tuple[Descriptions, np.ndarray]:
+        described = self.describe(images)
         probabilities = np.full((len(images), 1000), 0.0, np.float32)
         for row, pixels in enumerate(images):
             means = pixels.reshape(-1, 3).mean(axis=0)
             shares = means / max(1.0, float(means.sum()))
             for label, channel in self.LABELS.items():
                 probabilities[row, label] = shares[channel]
-        return vectors, probabilities
+        return described, probabilities

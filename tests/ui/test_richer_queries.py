@@ -12,6 +12,7 @@ import pytest
 from PIL import ImageEnhance
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 
+from imgsim_desktop.core.model.embedder import Descriptions
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.ui.query_tools import CLASSIFIER_NOTE
 from imgsim_desktop.ui.region_select import picture_rect
@@ -23,12 +24,12 @@ from tests.ui.test_window import drop, open_and_index
 class ObjectEmbedder(GatedEmbedder):
     """Also labels objects: ImageNet's "seashore" (978) as likely as the picture is blue."""
 
-    def embed_with_objects(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def describe_with_objects(self, images: list[np.ndarray]) -> tuple[Descriptions, np.ndarray]:
         probabilities = np.zeros((len(images), 1000), np.float32)
         for row, pixels in enumerate(images):
             means = pixels.reshape(-1, 3).mean(axis=0)
             probabilities[row, 978] = means[2] / max(1.0, float(means.sum()))
-        return self.embed(images), probabilities
+        return self.describe(images), probabilities
 
 
 @pytest.fixture

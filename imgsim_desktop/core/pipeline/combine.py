@@ -2,7 +2,8 @@
 """Several query images, one ranking: ``all`` (what they have in common) or ``any`` (the union).
 
 - ``all``: one combined descriptor, the normalised mean of the images' descriptors, view by view
-  (upright with upright, each quarter turn with the same turn); its scene probabilities are the
+  (upright with upright, each quarter turn and each window with the same one), for the index
+  vectors and the re-ranking vectors alike; its scene probabilities are the
   mean of theirs, and its PDQ hashes are all of theirs (a near copy of any of the photos is still
   found as one). Images that share a place, an object or a scene reinforce it, what only one of
   them shows is diluted.
@@ -34,8 +35,10 @@ def combine_all(queries: list[QueryImage], head: SceneHead) -> QueryImage:
     """One query whose descriptor is the normalised mean of ``queries``' descriptors."""
     first = queries[0]
     views = min(len(q.vectors) for q in queries)
-    mean = np.mean([q.vectors[:views] for q in queries], axis=0)
-    mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+    mean = normalised_mean([q.vectors[:views] for q in queries])
+    rerank = None
+    if all(q.rerank is not None for q in queries):
+        rerank = normalised_mean([q.rerank[:views] for q in queries])  # type: ignore[index]
     probabilities = np.mean([q.probabilities for q in queries], axis=0)
     scene, confidence = head.label(probabilities)
     hashes: list[bytes] = []
@@ -44,12 +47,21 @@ def combine_all(queries: list[QueryImage], head: SceneHead) -> QueryImage:
     return QueryImage(
         path=first.path,
         sha256=first.sha256,
-        vectors=mean.astype(np.float32),
+        vectors=mean,
         probabilities=probabilities,
         scene=scene,
         confidence=confidence,
         embedder=first.embedder,
         pdq=tuple(hashes),
+        rerank=rerank,
+    )
+
+
+def normalised_mean(arrays: list[np.ndarray]) -> np.ndarray:
+    """The mean of equally shaped (views, dim) arrays, each row L2-normalised again."""
+    mean = np.mean(arrays, axis=0)
+    return (mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)).astype(
+        np.float32
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from imgsim_desktop.core.errors import QueryError, UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
-from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.embedder import Descriptions, Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.combine import Combine, combine_all, merge_any
 from imgsim_desktop.core.pipeline.feedback import Feedback
@@ -28,6 +28,7 @@ from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.results import QueryResult
 from imgsim_desktop.core.pipeline.search import SearchSource, search
+from imgsim_desktop.core.store.rerank import rerank_vectors
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ class QuerySpec:
         )
 
 
-def _embed_examples(paths: tuple[str, ...], embedder: Embedder) -> tuple[np.ndarray, list[str]]:
-    """Upright vectors and SHA-256 of example image files; raises UnreadableImageError."""
+def _embed_examples(paths: tuple[str, ...], embedder: Embedder) -> tuple[Descriptions, list[str]]:
+    """Upright descriptions and SHA-256 of example image files; raises UnreadableImageError."""
     pixels, digests = [], []
     for path in paths:
         try:
@@ -100,42 +101,67 @@ def _embed_examples(paths: tuple[str, ...], embedder: Embedder) -> tuple[np.ndar
         pixels.append(loaded.pixels)
         digests.append(loaded.sha256)
     if not pixels:
-        return np.zeros((0, embedder.identity.dim), np.float32), []
-    return embedder.embed(pixels), digests
+        return Descriptions(np.zeros((0, embedder.identity.dim), np.float32)), []
+    return embedder.describe(pixels), digests
+
+
+@dataclass
+class _Examples:
+    """One role's example vectors, gathered: index vectors and re-ranking vectors."""
+
+    index: list[np.ndarray]
+    rerank: list[np.ndarray]
+
+    def stacked(self, dim: int) -> np.ndarray:
+        return np.concatenate(self.index) if self.index else np.zeros((0, dim), np.float32)
+
+    def stacked_rerank(self) -> np.ndarray | None:
+        return np.concatenate(self.rerank) if self.rerank else None
 
 
 def _feedback(
-    spec: QuerySpec, source: SearchSource, embedder: Embedder
+    spec: QuerySpec, source: SearchSource, embedder: Embedder, rerank_dim: int | None
 ) -> tuple[Feedback, list[dict[str, Any]]]:
     """The example vectors (files embedded, marked files from the catalogue) and their record."""
     examples: list[dict[str, Any]] = []
-    parts: dict[str, list[np.ndarray]] = {"positive": [], "negative": []}
+    gathered = {"positive": _Examples([], []), "negative": _Examples([], [])}
     dim = embedder.identity.dim
     for role, paths, ids in (
         ("positive", spec.positives, spec.positive_ids),
         ("negative", spec.negatives, spec.negative_ids),
     ):
-        vectors, digests = _embed_examples(paths, embedder)
-        parts[role].append(vectors)
+        described, digests = _embed_examples(paths, embedder)
+        gathered[role].index.append(described.index)
+        if described.rerank is not None:
+            gathered[role].rerank.append(described.rerank)
         examples += [
             {"role": role, "path": str(p), "sha256": d} for p, d in zip(paths, digests, strict=True)
         ]
         if ids:
             records = source.catalog.records(ids)
             present = [i for i in ids if i in records]
-            parts[role].append(source.catalog.vectors(np.array(present, np.int64), dim))
+            gathered[role].index.append(source.catalog.vectors(np.array(present, np.int64), dim))
+            if rerank_dim is not None:
+                gathered[role].rerank.append(rerank_vectors(source.catalog, present, rerank_dim)[1])
             examples += [
                 {"role": role, "path": records[i].path, "sha256": records[i].sha256, "marked": True}
                 for i in present
             ]
-    feedback = Feedback(np.concatenate(parts["positive"]), np.concatenate(parts["negative"]))
+    positive, negative = gathered["positive"], gathered["negative"]
+    feedback = Feedback(
+        positive.stacked(dim),
+        negative.stacked(dim),
+        positive.stacked_rerank(),
+        negative.stacked_rerank(),
+    )
     return feedback, examples
 
 
 def _moved(query: QueryImage, feedback: Feedback) -> QueryImage:
     if feedback.empty:
         return query
-    return dataclasses.replace(query, vectors=feedback.apply(query.vectors))
+    rerank = None if query.rerank is None else feedback.apply_rerank(query.rerank)
+    return dataclasses.replace(query, vectors=feedback.apply(query.vectors), rerank=rerank)
 
 
 def run_composite(
@@ -158,7 +184,8 @@ def run_composite(
         if n == 0 and spec.region is not None:
             entry["region"] = spec.region.as_list()
         examples.append(entry)
-    feedback, example_records = _feedback(spec, source, embedder)
+    rerank_dim = None if queries[0].rerank is None else int(queries[0].rerank.shape[1])
+    feedback, example_records = _feedback(spec, source, embedder, rerank_dim)
     examples += example_records
     if spec.combine is Combine.ANY and len(queries) > 1:
         parts = [search(_moved(q, feedback), [source], head, settings) for q in queries]

@@ -28,10 +28,14 @@ GAMMA = 0.5
 
 @dataclass(frozen=True)
 class Feedback:
-    """Example vectors (rows, L2-normalised) and the Rocchio weights."""
+    """Example vectors (rows, L2-normalised) and the Rocchio weights: index vectors, and the
+    re-ranking vectors of the same examples when the embedder makes them (the final scores are
+    the re-ranking vectors' cosines, so the feedback must move both)."""
 
     positives: np.ndarray
     negatives: np.ndarray
+    rerank_positives: np.ndarray | None = None
+    rerank_negatives: np.ndarray | None = None
     alpha: float = ALPHA
     beta: float = BETA
     gamma: float = GAMMA
@@ -43,6 +47,20 @@ class Feedback:
     def apply(self, views: np.ndarray) -> np.ndarray:
         """The query's views (n, dim) moved by the examples, each L2-normalised again."""
         return rocchio(views, self.positives, self.negatives, self.alpha, self.beta, self.gamma)
+
+    def apply_rerank(self, views: np.ndarray) -> np.ndarray:
+        """The query's re-ranking views moved by the examples' re-ranking vectors."""
+        dim = views.shape[1]
+        positives = self.rerank_positives
+        negatives = self.rerank_negatives
+        return rocchio(
+            views,
+            positives if positives is not None else np.zeros((0, dim), np.float32),
+            negatives if negatives is not None else np.zeros((0, dim), np.float32),
+            self.alpha,
+            self.beta,
+            self.gamma,
+        )
 
 
 def rocchio(

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Object labels at index time: asked of the embedder with the vectors, stored as extras.
 
-An embedder that can label objects from the forward pass it embeds with (the bundled one:
-``embed_with_objects``, see :mod:`imgsim_desktop.core.model.objects`) gives each indexed image its
-top ImageNet labels, stored in the catalogue's extras (kind ``objects``); one that cannot (a
-test double, a future backbone without an ImageNet head) gives none, and word searches then say
-so instead of ranking nothing.
+An embedder that can label objects from the forward pass it describes images with (the bundled
+one: ``describe_with_objects``, see :mod:`imgsim_desktop.core.model.objects`) gives each indexed
+image its top ImageNet labels, stored in the catalogue's extras (kind ``objects``); one that
+cannot (a test double, a future backbone without an ImageNet head) gives none, and word searches
+then say how many images carry no labels instead of ranking them.
 """
 
 from __future__ import annotations
@@ -15,20 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.embedder import Descriptions, Embedder
 from imgsim_desktop.core.model.objects import OBJECTS_KIND, encode
 
 
-def embed_and_label(pixels: list[np.ndarray], embedder: Embedder) -> tuple[np.ndarray, list[bytes]]:
-    """Vectors for ``pixels`` and, when the embedder labels objects, each image's encoded labels
-    (else an empty list)."""
-    labelled = getattr(embedder, "embed_with_objects", None)
+def describe_and_label(
+    pixels: list[np.ndarray], embedder: Embedder
+) -> tuple[Descriptions, list[bytes]]:
+    """The embedder's descriptions of ``pixels`` and, when it labels objects, each image's
+    encoded labels (else an empty list)."""
+    labelled = getattr(embedder, "describe_with_objects", None)
     if labelled is None:
-        return embedder.embed(pixels), []
-    vectors, probabilities = labelled(pixels)
+        return embedder.describe(pixels), []
+    described, probabilities = labelled(pixels)
     if probabilities is None:  # a wrapper over an embedder that cannot label
-        return vectors, []
-    return vectors, [encode(row) for row in probabilities]
+        return described, []
+    return described, [encode(row) for row in probabilities]
 
 
 def with_extras(loaded: Any, objects: bytes) -> Any:

@@ -13,15 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from imgsim_desktop.core.errors import QueryError, UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import (
     LoadedImage,
+    model_input,
     open_upright,
     read_file,
-    target_size,
 )
 
 #: A region smaller than this (pixels, either side) is refused: nothing to recognise in it.
@@ -68,8 +67,8 @@ class Region:
             )
 
 
-def crop_for_model(data: bytes, region: Region, shorter_side: int) -> tuple[int, int, np.ndarray]:
-    """(full width, full height, the region's pixels resized for the model) from image bytes."""
+def crop_image(data: bytes, region: Region) -> tuple[int, int, Image.Image]:
+    """(full width, full height, the region's picture at full resolution) from image bytes."""
     # Decoded at full resolution (no JPEG draft): the region may be a small part of the image.
     width, height, image = open_upright(data, FULL_RESOLUTION)
     region.check_inside(width, height)
@@ -80,20 +79,23 @@ def crop_for_model(data: bytes, region: Region, shorter_side: int) -> tuple[int,
         max(round((region.x + region.w) * sx), round(region.x * sx) + 1),
         max(round((region.y + region.h) * sy), round(region.y * sy) + 1),
     )
-    crop = image.crop(box)
-    crop = crop.resize(target_size(*crop.size, shorter_side), Image.Resampling.BICUBIC)
-    return width, height, np.asarray(crop, dtype=np.uint8)
+    return width, height, image.crop(box)
 
 
-def load_region(path: Path, region: Region, shorter_side: int) -> LoadedImage:
-    """Read and hash the whole file, and decode only ``region`` of it for the model; raises
+def load_region(
+    path: Path, region: Region, shorter_side: int, larger_side: int | None = None
+) -> LoadedImage:
+    """Read and hash the whole file, and decode only ``region`` of it for the model (also at
+    ``larger_side`` when given), as a file holding that crop would be; raises
     :class:`UnreadableImageError` (the file) or :class:`QueryError` (the region)."""
     read = read_file(path)
     if not read.data:
         raise UnreadableImageError("empty file (0 bytes)")
-    width, height, pixels = crop_for_model(read.data, region, shorter_side)
+    width, height, crop = crop_image(read.data, region)
+    pixels = model_input(crop, shorter_side)
+    larger = model_input(crop, larger_side) if larger_side else None
     return LoadedImage(
-        read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels
+        read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels, larger
     )
 
 
