@@ -60,7 +60,7 @@ def test_labels_round_trip_through_their_stored_bytes() -> None:
     probabilities = np.zeros(1000, np.float32)
     probabilities[[978, 970, 5]] = [0.7, 0.2, 0.05]
     blob = encode(probabilities)
-    assert len(blob) == 80
+    assert len(blob) == 200  # 50 labels: uint16 index + float16 probability each
     got = decode(blob)
     assert list(got)[:3] == [978, 970, 5]
     assert got[978] == pytest.approx(0.7, abs=1e-3)

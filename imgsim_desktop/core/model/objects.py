@@ -18,7 +18,7 @@ a region looks like most, small objects (a syringe on a table) are missed, and m
 examiner looks for are not among its classes at all.
 
 What is stored per image (the catalogue's ``extras``, kind :data:`OBJECTS_KIND`): the
-:data:`TOP_LABELS` most probable labels as uint16 indexes and float16 probabilities (80 bytes).
+:data:`TOP_LABELS` most probable labels as uint16 indexes and float16 probabilities (200 bytes).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 OBJECTS_KIND = "objects"
 #: Labels kept per image, most probable first.
-TOP_LABELS = 20
+TOP_LABELS = 50
 LABELS_RESOURCE = "imagenet_labels.json"
 
 

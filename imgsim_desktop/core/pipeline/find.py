@@ -24,7 +24,7 @@ from imgsim_desktop.core.store.hashsets import KnownFiles
 from imgsim_desktop.core.store.records import STATUS_INDEXED
 
 #: Probabilities under this are not a match (a label in an image's stored top list by chance).
-MIN_PROBABILITY = 0.01
+MIN_PROBABILITY = 0.001
 
 
 @dataclass
