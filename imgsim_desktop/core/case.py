@@ -8,33 +8,29 @@ app's data folder (see :mod:`imgsim_desktop.core.paths`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from imgsim_desktop import __version__
+from imgsim_desktop.core.case_queries import CaseQueries
 from imgsim_desktop.core.errors import (
     Cancelled,
     CaseMovedError,
     CaseNotFoundError,
     ImgsimError,
     NotIndexedError,
-    QueryError,
     StorageError,
 )
 from imgsim_desktop.core.evidence.casefolder import scan_case
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
-from imgsim_desktop.core.model.object_words import labels_for_word
 from imgsim_desktop.core.model.pdq import NEAR_COPY_DISTANCE, PdqHash
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
 from imgsim_desktop.core.pipeline.cluster import ClusterOptions
-from imgsim_desktop.core.pipeline.composite import QuerySpec, run_composite
-from imgsim_desktop.core.pipeline.find import FindResult, find_word
+from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.search import (
@@ -50,8 +46,6 @@ from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.hash_file import HASH_KIND
 from imgsim_desktop.core.store.index import SceneIndexes
 from imgsim_desktop.core.store.marks import (
-    MARK_INCLUDE,
-    MARK_NOT_RELEVANT,
     MARKS_FILE,
     Mark,
     MarkStore,
@@ -64,22 +58,14 @@ from imgsim_desktop.core.store.registry import (
     find_moved_case,
     record_run,
 )
-from imgsim_desktop.core.store.saved_searches import SavedSearch, SavedSearches, SearchKind
 
-#: The options of a query (the settings a query spec does not fill in itself).
-QUERY_OPTIONS = {f.name for f in dataclasses.fields(QuerySettings)} - {
-    "region",
-    "combine",
-    "negatives",
-    "positives",
-}
 #: Cases whose query indexes stay loaded in one process (the GUI switches cases; the CLI has one).
 MAX_CACHED_CASES = 2
 _QUERY_INDEXES: dict[tuple[str, str], SceneIndexes] = {}
 _QUERY_INDEXES_LOCK = threading.Lock()
 
 
-class Case:
+class Case(CaseQueries):
     """An opened case folder.
 
     Attributes:
@@ -288,121 +274,6 @@ class Case:
             raise
         self.audit.append("query", **result.audit_fields())
         return result
-
-    def query_spec(
-        self, spec: QuerySpec, saved_search: str | None = None, **options: Any
-    ) -> QueryResult:
-        """Run a query made of a region, several images and/or feedback examples (see
-        :mod:`imgsim_desktop.core.pipeline.composite`); ``options`` are those of :meth:`query`
-        (``k``, ``all_scenes``, ``hide_known``, ...). Audited like :meth:`query`."""
-        if not self.is_indexed:
-            raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
-        catalog = self._open_catalog(create=False)
-        unknown = set(options) - QUERY_OPTIONS
-        if unknown:
-            raise QueryError(f"unknown query options: {', '.join(sorted(unknown))}")
-        settings = QuerySettings(**options)
-        k = settings.k
-        try:
-            result = run_composite(
-                spec,
-                SearchSource(self.root, catalog, self._query_indexes()),
-                self.embedder,
-                self.head,
-                settings,
-            )
-        except ImgsimError as exc:
-            self.audit.append(
-                "query_failed",
-                query_path=str(spec.images[0]) if spec.images else "",
-                k=k,
-                query_spec=spec.to_json(),
-                error=str(exc),
-            )
-            raise
-        if saved_search is not None:
-            result = dataclasses.replace(result, saved_search=saved_search)
-        self.audit.append("query", **result.audit_fields())
-        return result
-
-    def find(
-        self,
-        word: str,
-        k: int = 20,
-        scenes: list[str] | None = None,
-        saved_search: str | None = None,
-    ) -> FindResult:
-        """Rank the case's images by the probability of the ImageNet labels ``word`` stands for
-        (see :mod:`imgsim_desktop.core.pipeline.find`), optionally within ``scenes``; audited."""
-        if not self.is_indexed:
-            raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
-        catalog = self._open_catalog(create=False)
-        try:
-            with catalog.snapshot():
-                result = find_word(word, self.root, catalog, k, scenes)
-        except ImgsimError as exc:
-            self.audit.append("find_failed", word=word, k=k, error=str(exc))
-            raise
-        result.saved_search = saved_search
-        self.audit.append("find", **result.audit_fields(), saved_search=saved_search)
-        return result
-
-    @property
-    def searches(self) -> SavedSearches:
-        """The case's saved searches (in its data folder)."""
-        return SavedSearches(self.data_dir)
-
-    def save_search(
-        self,
-        name: str,
-        images: QuerySpec | None = None,
-        word: str | None = None,
-        scenes: list[str] | None = None,
-        options: dict[str, Any] | None = None,
-    ) -> SavedSearch:
-        """Keep a query under ``name`` (an image query, or a word with its scenes); audited."""
-        if (images is None) == (word is None):
-            raise QueryError("a saved search is an image query or a word, one of them")
-        if images is not None:
-            images.check()
-            search = SavedSearch(name, SearchKind.IMAGES, images.to_json(), dict(options or {}))
-        else:
-            labels_for_word(word or "")  # refuse a word that finds nothing now, not at re-run
-            query = {"word": word, "scenes": list(scenes) if scenes else None}
-            search = SavedSearch(name, SearchKind.WORD, query, dict(options or {}))
-        saved = self.searches.save(search)
-        self.audit.append("search_saved", name=name, search=saved.to_json())
-        return saved
-
-    def run_saved_search(self, name: str) -> QueryResult | FindResult:
-        """Run the saved search ``name`` again, on the case as indexed now."""
-        saved = self.searches.get(name)
-        options = saved.options
-        if saved.kind is SearchKind.WORD:
-            return self.find(
-                saved.query["word"],
-                k=int(options.get("k", 20)),
-                scenes=saved.query.get("scenes"),
-                saved_search=name,
-            )
-        return self.query_spec(
-            QuerySpec.from_json(saved.query),
-            saved_search=name,
-            **{key: value for key, value in options.items() if key in QUERY_OPTIONS},
-        )
-
-    def feedback_ids(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """(positive, negative) catalogue ids of the files marked ``include`` and
-        ``not_relevant`` in this case (every indexed copy of the marked content)."""
-        marks = self.marks.all()
-        found = self._open_catalog(create=False).ids_by_sha256(sha for _, sha in marks)
-        positive: list[int] = []
-        negative: list[int] = []
-        for (_, sha256), mark in marks.items():
-            target = {MARK_INCLUDE: positive, MARK_NOT_RELEVANT: negative}.get(mark.mark or "")
-            if target is not None:
-                target += [i for i in found.get(sha256, []) if i not in target]
-        return tuple(positive), tuple(negative)
 
     def archive(
         self,

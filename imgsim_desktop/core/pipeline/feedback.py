@@ -10,8 +10,8 @@ so that it is not only the negative file that goes down but every image like it:
 cosine with ``q'`` loses ``gamma * cos(image, mean(negatives))``, which is largest for the
 negatives' look-alikes. The weights are the textbook ones for positives (alpha 1, beta 0.75); the
 negative weight is stronger than the textbook 0.15 because an examiner gives a negative exactly
-when a look-alike ranks too high, usually one or two of them (see README, Richer queries: how far
-results drop). Examples are vectors of the same embedder: image files embedded upright, or
+when a look-alike ranks too high, usually one or two of them (README, Richer queries: how often
+results drop in the check). Examples are vectors of the same embedder: image files embedded upright, or
 catalogue vectors of marked results.
 """
 
