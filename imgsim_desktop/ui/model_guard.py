@@ -21,6 +21,7 @@ from imgsim_desktop.core.model.embedder import (
     EfficientNetLiteEmbedder,
     Embedder,
     EmbedderIdentity,
+    Window,
     preload_libraries,
 )
 
@@ -93,5 +94,5 @@ class GuardedEmbedder:
     def project(self, rerank: np.ndarray) -> np.ndarray:
         return self._embedder().project(rerank)
 
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
-        return self._embedder().describe_windows(image, fraction, steps)
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        return self._embedder().describe_windows(image, windows)

@@ -7,7 +7,6 @@ import numpy as np
 from PIL import Image
 
 from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
-from imgsim_desktop.core.model.scenes import SceneHead
 
 DIM = 48
 
@@ -41,23 +40,13 @@ class FakeEmbedder:
     def project(self, rerank: np.ndarray) -> np.ndarray:
         raise AssertionError("a fake embedder makes no re-ranking vectors")
 
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
+    def describe_windows(self, image: np.ndarray, windows: tuple) -> Descriptions:
         """The image and its windows, cropped out of the pixels."""
         height, width = image.shape[:2]
-        rows, cols = max(1, round(height * fraction)), max(1, round(width * fraction))
         crops = [
-            image[top : top + rows, left : left + cols]
-            for top in sorted({round(v) for v in np.linspace(0, height - rows, steps)})
-            for left in sorted({round(v) for v in np.linspace(0, width - cols, steps)})
+            np.ascontiguousarray(
+                image[round(t * height) : round(b * height), round(left * width) : round(r * width)]
+            )
+            for t, b, left, r in windows
         ]
-        return self.describe([image, *(np.ascontiguousarray(c) for c in crops)])
-
-
-def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:
-    """Three scenes: "red", "green", "blue" by which channel dominates the thumbnail."""
-    weights = np.zeros((3, dim), dtype=np.float32)
-    for channel in range(3):
-        weights[channel, channel::3] = 8.0
-    return SceneHead(
-        ("red", "green", "blue"), weights, np.zeros(3, np.float32), threshold, "fake", 1.0
-    )
+        return self.describe([image, *crops])

@@ -42,7 +42,7 @@ def _load(item: CaseFile, shorter_side: int) -> Loaded | UnreadableImageError:
     against that file."""
     try:
         image = load_for_embedding(item.path, shorter_side)
-        return Loaded(image, {HASH_KIND: pdq_hash(image.pixels).to_bytes()})
+        return Loaded(image, {HASH_KIND: pdq_hash(image.hash_pixels).to_bytes()})
     except UnreadableImageError as exc:
         return exc
     except ModelError:
