@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
+from imgsim_desktop.core.model.scenes import SceneHead
 
 DIM = 48
 
@@ -50,3 +51,13 @@ class FakeEmbedder:
             for t, b, left, r in windows
         ]
         return self.describe([image, *crops])
+
+
+def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:
+    """Three scenes: "red", "green", "blue" by which channel dominates the thumbnail."""
+    weights = np.zeros((3, dim), dtype=np.float32)
+    for channel in range(3):
+        weights[channel, channel::3] = 8.0
+    return SceneHead(
+        ("red", "green", "blue"), weights, np.zeros(3, np.float32), threshold, "fake", 1.0
+    )
