@@ -216,6 +216,7 @@ class Case:
         flips: bool = False,
         scales: bool = True,
         windows: bool = True,
+        verify_copies: bool = True,
     ) -> QueryResult:
         """Rank the case's images by similarity to ``image_path``; indexes nothing.
 
@@ -234,6 +235,7 @@ class Case:
             flips=flips,
             scales=scales,
             windows=windows,
+            verify_copies=verify_copies,
             hide_known=hide_known,
             near_copy_threshold=near_copy_threshold,
         )
