@@ -20,6 +20,7 @@ from imgsim_desktop.core.model.embedder import (
     Descriptions,
     EfficientNetLiteEmbedder,
     EmbedderIdentity,
+    Window,
 )
 
 
@@ -49,21 +50,19 @@ class LoadCheckedEmbedder:
                 raise self.load_error
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
-        self._load()
-        return self._inner.embed(images)
+        return self.describe(images).index
 
     def describe(self, images: list[np.ndarray]) -> Descriptions:
         self._load()
         return self._inner.describe(images)
 
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        return self._inner.project(rerank)
+
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        self._load()
+        return self._inner.describe_windows(image, windows)
+
     def describe_with_objects(self, images: list[np.ndarray]) -> tuple[Descriptions, np.ndarray]:
         self._load()
         return self._inner.describe_with_objects(images)
-
-    def project(self, rerank: np.ndarray) -> np.ndarray:
-        self._load()
-        return self._inner.project(rerank)
-
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
-        self._load()
-        return self._inner.describe_windows(image, fraction, steps)

@@ -223,6 +223,7 @@ class Case(CaseQueries):
         flips: bool = False,
         scales: bool = True,
         windows: bool = True,
+        verify_copies: bool = True,
         region: Region | None = None,
         negatives: tuple[str, ...] = (),
     ) -> QueryResult:
@@ -245,6 +246,7 @@ class Case(CaseQueries):
                 flips=flips,
                 scales=scales,
                 windows=windows,
+                verify_copies=verify_copies,
             )
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
@@ -258,6 +260,7 @@ class Case(CaseQueries):
             flips=flips,
             scales=scales,
             windows=windows,
+            verify_copies=verify_copies,
             hide_known=hide_known,
             near_copy_threshold=near_copy_threshold,
         )

@@ -21,6 +21,7 @@ from imgsim_desktop.core.model.embedder import (
     EfficientNetLiteEmbedder,
     Embedder,
     EmbedderIdentity,
+    Window,
     preload_libraries,
 )
 
@@ -109,5 +110,5 @@ class GuardedEmbedder:
                 self.load_error = self.load_error or load_problem(exc)
             raise self.load_error from exc
 
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
-        return self._embedder().describe_windows(image, fraction, steps)
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        return self._embedder().describe_windows(image, windows)

@@ -43,16 +43,16 @@ class FakeEmbedder:
     def project(self, rerank: np.ndarray) -> np.ndarray:
         raise AssertionError("a fake embedder makes no re-ranking vectors")
 
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
+    def describe_windows(self, image: np.ndarray, windows: tuple) -> Descriptions:
         """The image and its windows, cropped out of the pixels."""
         height, width = image.shape[:2]
-        rows, cols = max(1, round(height * fraction)), max(1, round(width * fraction))
         crops = [
-            image[top : top + rows, left : left + cols]
-            for top in sorted({round(v) for v in np.linspace(0, height - rows, steps)})
-            for left in sorted({round(v) for v in np.linspace(0, width - cols, steps)})
+            np.ascontiguousarray(
+                image[round(t * height) : round(b * height), round(left * width) : round(r * width)]
+            )
+            for t, b, left, r in windows
         ]
-        return self.describe([image, *(np.ascontiguousarray(c) for c in crops)])
+        return self.describe([image, *crops])
 
 
 def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:

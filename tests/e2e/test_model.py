@@ -12,6 +12,7 @@ import pytest
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 from imgsim_desktop.core.model.descriptor import INDEX_DIM, RERANK_DIM, bundled_descriptor
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.pipeline.query import WINDOWS
 from tests.conftest import FIXTURES, ROOT, shared_data
 
 pytestmark = pytest.mark.model
@@ -64,7 +65,7 @@ def test_descriptions_and_the_windows_of_one_forward_pass(
             scores = vectors @ vectors[row]
             scores[row] = -2
             assert int(np.argmax(scores)) == other
-    windows = embedder.describe_windows(pixels[0], 0.7, 3)
+    windows = embedder.describe_windows(pixels[0], WINDOWS)
     assert windows.rerank is not None and windows.rerank.shape == (10, RERANK_DIM)
     np.testing.assert_allclose(windows.rerank[0], described.rerank[0], atol=1e-5)
     crop = pixels[0][: round(pixels[0].shape[0] * 0.7), : round(pixels[0].shape[1] * 0.7)]
@@ -84,6 +85,7 @@ socket.create_connection = refuse
 socket.getaddrinfo = refuse
 import numpy as np
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.pipeline.query import WINDOWS
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 embedder = EfficientNetLiteEmbedder()
 vector = embedder.embed([load_for_embedding({image!r}, 224).pixels])

@@ -128,6 +128,9 @@ class LoadedImage:
         pixels: RGB ``uint8`` array (H, W, 3) resized for the model (its bars left out, see
             :mod:`.borders`).
         larger: the same at a larger shorter side when asked (a query's second scale).
+        framed: the picture with its bars, as ``pixels`` otherwise, when it had bars (None when
+            it had none): what the perceptual hash sees, so that a copy hashes alike however its
+            bars' edges were blurred by compression.
     """
 
     sha256: str
@@ -139,6 +142,12 @@ class LoadedImage:
     height: int
     pixels: np.ndarray
     larger: np.ndarray | None = None
+    framed: np.ndarray | None = None
+
+    @property
+    def hash_pixels(self) -> np.ndarray:
+        """The picture the perceptual hash is computed from (with its bars, if any)."""
+        return self.pixels if self.framed is None else self.framed
 
 
 def plain_reason(exc: BaseException) -> str:
@@ -309,12 +318,13 @@ def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarr
     """Decode image bytes: (oriented width, oriented height, RGB array for the model): upright,
     uniform bars left out (:mod:`.borders`), resized to ``shorter_side``."""
     width, height, image = open_upright(data, shorter_side)
-    return width, height, model_input(image, shorter_side)
+    return width, height, model_input(image, shorter_side)[0]
 
 
-def model_input(image: Image.Image, shorter_side: int) -> np.ndarray:
+def model_input(image: Image.Image, shorter_side: int) -> tuple[np.ndarray, np.ndarray | None]:
     """An upright RGB picture as the model sees it: without its bars, resized (bicubic) so that
-    its shorter side is ``shorter_side`` (the longer one capped, see :func:`target_size`).
+    its shorter side is ``shorter_side`` (the longer one capped, see :func:`target_size`); and,
+    when it had bars, the whole picture resized the same way (else None).
 
     The bars are looked for on the resized picture (cheap whatever the original's size); only a
     picture that has some is cropped at full resolution and resized again."""
@@ -325,12 +335,12 @@ def model_input(image: Image.Image, shorter_side: int) -> np.ndarray:
     top, bottom, left, right = content_box(resized)
     height, width = resized.shape[:2]
     if (top, bottom, left, right) == (0, height, 0, width):
-        return resized
+        return resized, None
     sy, sx = image.height / height, image.width / width
     box = (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
     image = image.crop(box)
     image = image.resize(target_size(*image.size, shorter_side), Image.Resampling.BICUBIC)
-    return np.asarray(image, dtype=np.uint8)
+    return np.asarray(image, dtype=np.uint8), resized
 
 
 def load_for_embedding(
@@ -341,10 +351,20 @@ def load_for_embedding(
     read = read_file(path)
     if not read.data:
         raise UnreadableImageError("empty file (0 bytes)")
-    width, height, pixels = decode_for_model(read.data, shorter_side)
+    width, height, image = open_upright(read.data, shorter_side)
+    pixels, framed = model_input(image, shorter_side)
     larger = decode_for_model(read.data, larger_side)[2] if larger_side else None
     return LoadedImage(
-        read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels, larger
+        read.sha256,
+        read.md5,
+        read.sha1,
+        read.size,
+        read.mtime_ns,
+        width,
+        height,
+        pixels,
+        larger,
+        framed,
     )
 
 

@@ -78,6 +78,10 @@ class EmbedderIdentity:
         )
 
 
+#: A window of a picture: (top, bottom, left, right) as fractions of its height and width.
+Window = tuple[float, float, float, float]
+
+
 @dataclass(frozen=True)
 class Descriptions:
     """What the embedder computes for a list of images.
@@ -110,9 +114,9 @@ class Embedder(Protocol):
         """The index vectors of (n, rerank_dim) re-ranking vectors."""
         ...
 
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
-        """The image itself (first row), then its windows covering ``fraction`` of each side at
-        ``steps`` x ``steps`` evenly spread positions, as if each had been cropped out."""
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        """The image itself (first row), then each window (fractions of its height and width:
+        top, bottom, left, right) as if it had been cropped out."""
         ...
 
 
@@ -236,22 +240,21 @@ class EfficientNetLiteEmbedder:
             raise ModelError("this embedder has no descriptor to project with")
         return self._descriptor.projection.apply(rerank)
 
-    def describe_windows(self, image: np.ndarray, fraction: float, steps: int) -> Descriptions:
-        """From one forward pass: the windows are cut out of the feature map (a cell is 32
-        pixels), each aggregated as a whole image is."""
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        """From one forward pass: each window is cut out of the feature map (a cell is 32
+        pixels, edges rounded to cells) and aggregated as a whole image is."""
         descriptor = self._descriptor
         if descriptor is None:
             raise ModelError("this embedder has no descriptor")
         ((_, features),) = list(self._feature_batches([image]))
         height, width = int(features.shape[2]), int(features.shape[3])
-        rows, cols = max(1, round(height * fraction)), max(1, round(width * fraction))
-        tops = sorted({round(v) for v in np.linspace(0, height - rows, steps)})
-        lefts = sorted({round(v) for v in np.linspace(0, width - cols, steps)})
         views = [aggregate(regional_vectors(features, descriptor.levels), descriptor)]
-        for top in tops:
-            for left in lefts:
-                window = features[:, :, top : top + rows, left : left + cols]
-                views.append(aggregate(regional_vectors(window, descriptor.levels), descriptor))
+        for top, bottom, left, right in windows:
+            y0, x0 = round(top * height), round(left * width)
+            y1 = max(y0 + 1, round(bottom * height))
+            x1 = max(x0 + 1, round(right * width))
+            window = features[:, :, y0:y1, x0:x1]
+            views.append(aggregate(regional_vectors(window, descriptor.levels), descriptor))
         rerank = np.concatenate(views)
         return Descriptions(descriptor.projection.apply(rerank), rerank)
 

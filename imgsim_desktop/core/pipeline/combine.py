@@ -54,6 +54,7 @@ def combine_all(queries: list[QueryImage], head: SceneHead) -> QueryImage:
         embedder=first.embedder,
         pdq=tuple(hashes),
         rerank=rerank,
+        picture=first.picture,  # copies and crops of the first image are verified by pixels
     )
 
 

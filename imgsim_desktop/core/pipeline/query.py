@@ -17,7 +17,7 @@ import numpy as np
 
 from imgsim_desktop.core.errors import UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
-from imgsim_desktop.core.model.embedder import Descriptions, Embedder
+from imgsim_desktop.core.model.embedder import Descriptions, Embedder, Window
 from imgsim_desktop.core.model.pdq import MIN_QUALITY, NEAR_COPY_DISTANCE, pdq_dihedral
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
 from imgsim_desktop.core.pipeline.region import Region, load_region
@@ -26,9 +26,11 @@ from imgsim_desktop.core.pipeline.region import Region, load_region
 QUERY_ROTATIONS = (0, 1, 2, 3)
 #: The upright query's second scale (shorter side in pixels).
 LARGER_SIDE = 320
-#: Windows of the query searched as crops of it: their share of each side, and positions per axis.
-WINDOW_FRACTION = 0.7
-WINDOW_STEPS = 3
+#: Windows of the query searched as crops of it: 70% of each side at 3 x 3 positions (a crop of
+#: half the picture's area is within a cell or so of one of them).
+WINDOWS: tuple[Window, ...] = tuple(
+    (top, top + 0.7, left, left + 0.7) for top in (0.0, 0.15, 0.3) for left in (0.0, 0.15, 0.3)
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,10 @@ class QuerySettings:
     flips: bool = False
     #: The upright view described at two scales (224 and :data:`LARGER_SIDE`).
     scales: bool = True
-    #: Also windows of the upright view (:data:`WINDOW_FRACTION` of each side at
-    #: :data:`WINDOW_STEPS` squared positions): finds pictures cropped out of the query.
+    #: Also windows of the upright view (:data:`WINDOWS`): finds pictures cropped out of it.
     windows: bool = True
+    #: Verify the best candidates by pixels (copies and crops the vectors rank too low).
+    verify_copies: bool = True
     #: Leave out the files a known-file hash set holds (see :mod:`.known`).
     hide_known: bool = False
     #: PDQ distance at or under which a result is a near copy (see :mod:`.ranking`).
@@ -71,6 +74,8 @@ class QueryImage:
         vectors: one index vector per view (upright first).
         rerank: one re-ranking vector per view, in the same order (None when the embedder
             makes none).
+        picture: the upright picture the candidates' thumbnails are correlated with (None when
+            copies are not verified).
         probabilities: the scene head's probabilities for the upright view.
         scene: the most likely scene (``other`` when unsure) and its probability.
         embedder: the identity key of the embedder that made the vectors.
@@ -86,6 +91,7 @@ class QueryImage:
     embedder: str
     pdq: tuple[bytes, ...] = ()
     rerank: np.ndarray | None = None
+    picture: np.ndarray | None = None
 
     def scenes(self, head: SceneHead, settings: QuerySettings) -> list[str]:
         """The scene indexes to visit (the upright view decides: a turned view's scene guess is
@@ -119,7 +125,7 @@ def describe_query(
     index, rerank = described.index, described.rerank.copy()
     upright = larger if larger is not None else pixels
     if settings.windows:
-        second = embedder.describe_windows(upright, WINDOW_FRACTION, WINDOW_STEPS)
+        second = embedder.describe_windows(upright, WINDOWS)
     else:
         second = embedder.describe([upright])
     assert second.rerank is not None
@@ -154,7 +160,7 @@ def embed_query(
     described = describe_query(loaded.pixels, loaded.larger, embedder, settings)
     probabilities = head.probabilities(described.index[:1])[0]
     scene, confidence = head.label(probabilities)
-    hashes, quality = pdq_dihedral(loaded.pixels)
+    hashes, quality = pdq_dihedral(loaded.hash_pixels)
     return QueryImage(
         str(image_path),
         loaded.sha256,
@@ -165,4 +171,5 @@ def embed_query(
         embedder.identity.key,
         tuple(hashes) if quality >= MIN_QUALITY else (),
         described.rerank,
+        loaded.hash_pixels if settings.verify_copies else None,
     )

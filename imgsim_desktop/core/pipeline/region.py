@@ -92,10 +92,19 @@ def load_region(
     if not read.data:
         raise UnreadableImageError("empty file (0 bytes)")
     width, height, crop = crop_image(read.data, region)
-    pixels = model_input(crop, shorter_side)
-    larger = model_input(crop, larger_side) if larger_side else None
+    pixels, framed = model_input(crop, shorter_side)
+    larger = model_input(crop, larger_side)[0] if larger_side else None
     return LoadedImage(
-        read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels, larger
+        read.sha256,
+        read.md5,
+        read.sha1,
+        read.size,
+        read.mtime_ns,
+        width,
+        height,
+        pixels,
+        larger,
+        framed,
     )
 
 
