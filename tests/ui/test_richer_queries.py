@@ -135,6 +135,7 @@ def test_learn_from_my_marks_pushes_down_what_was_marked_not_relevant(
 ) -> None:
     window = make_window(GatedEmbedder())
     open_and_index(qtbot, window, rich_case)
+    window.query_pane.all_scenes.setChecked(True)  # every image comes back (k=50)
     _query(qtbot, window, rich_case / "look300.png")
     before = _paths(window)
     row = before.index("look301.png")
