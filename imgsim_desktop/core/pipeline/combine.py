@@ -2,8 +2,8 @@
 """Several query images, one ranking: ``all`` (what they have in common) or ``any`` (the union).
 
 - ``all``: one combined descriptor, the normalised mean of the images' descriptors, view by view
-  (upright with upright, each quarter turn and each window with the same one), for the index
-  vectors and the re-ranking vectors alike; its scene probabilities are the
+  (upright with upright, each quarter turn with the same one; not the windows, see
+  :func:`combine_all`), for the index vectors and the re-ranking vectors alike; its scene probabilities are the
   mean of theirs, and its PDQ hashes are all of theirs (a near copy of any of the photos is still
   found as one). Images that share a place, an object or a scene reinforce it, what only one of
   them shows is diluted.
@@ -20,7 +20,7 @@ from enum import Enum
 import numpy as np
 
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.query import QueryImage
+from imgsim_desktop.core.pipeline.query import QUERY_ROTATIONS, QueryImage, QuerySettings
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 
 
@@ -31,10 +31,18 @@ class Combine(str, Enum):
     ANY = "any"
 
 
-def combine_all(queries: list[QueryImage], head: SceneHead) -> QueryImage:
-    """One query whose descriptor is the normalised mean of ``queries``' descriptors."""
+def whole_views(settings: QuerySettings) -> int:
+    """How many of a query's first views are the whole picture turned (and mirrored); the
+    windows (crops of the picture, :data:`~.query.WINDOWS`) follow them."""
+    return (len(QUERY_ROTATIONS) if settings.rotations else 1) * (2 if settings.flips else 1)
+
+
+def combine_all(queries: list[QueryImage], head: SceneHead, settings: QuerySettings) -> QueryImage:
+    """One query whose descriptor is the normalised mean of ``queries``' descriptors, view by
+    view over the whole-picture views; the windows are left out (the same window of two
+    different photos shows different things, so their mean would stand for neither)."""
     first = queries[0]
-    views = min(len(q.vectors) for q in queries)
+    views = min(whole_views(settings), *(len(q.vectors) for q in queries))
     mean = normalised_mean([q.vectors[:views] for q in queries])
     rerank = None
     if all(q.rerank is not None for q in queries):

@@ -191,7 +191,7 @@ def run_composite(
         parts = [search(_moved(q, feedback), [source], head, settings) for q in queries]
         result = merge_any(parts, settings.k)
     else:
-        query = combine_all(queries, head) if len(queries) > 1 else queries[0]
+        query = combine_all(queries, head, settings) if len(queries) > 1 else queries[0]
         result = search(_moved(query, feedback), [source], head, settings)
     plain = len(spec.images) == 1 and spec.region is None and feedback.empty
     return dataclasses.replace(result, examples=[] if plain else examples)
