@@ -13,7 +13,6 @@ from PIL import Image
 
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import QueryError
-from imgsim_desktop.core.model.embedder import Descriptions
 from imgsim_desktop.core.pipeline.combine import Combine
 from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.pipeline.feedback import rocchio
@@ -240,28 +239,26 @@ def test_a_saved_search_name_is_checked() -> None:
         SavedSearches(Path("/nonexistent")).save(SavedSearch("a/b", SearchKind.WORD, {}))
 
 
-def test_combine_all_averages_the_whole_picture_views_not_the_windows(case_dir: Path) -> None:
-    from imgsim_desktop.core.pipeline.combine import combine_all, whole_views
-    from imgsim_desktop.core.pipeline.query import QuerySettings, embed_query
-
-    class WithRerank(FakeEmbedder):  # re-ranking vectors (the index ones): windows are made
-        def describe(self, images):
-            vectors = self.embed(images)
-            return Descriptions(vectors, vectors.copy())
-
-        def project(self, rerank):
-            return rerank / np.linalg.norm(rerank, axis=1, keepdims=True)
-
-    settings = QuerySettings(scales=False)
-    embedder, head = WithRerank(), fake_head()
-    queries = [
-        embed_query(case_dir.parent / "queries" / name, embedder, head, settings)
-        for name in ("a.png", "b.png")
-    ]
-    assert len(queries[0].vectors) > whole_views(settings) == 4  # windows follow the turns
-    combined = combine_all(queries, head, settings)
-    assert len(combined.vectors) == 4
-    mean = queries[0].vectors[:4] + queries[1].vectors[:4]
-    mean /= np.linalg.norm(mean, axis=1, keepdims=True)
-    assert np.allclose(combined.vectors, mean, atol=1e-5)
-    assert combined.rerank is not None and np.allclose(combined.rerank, mean, atol=1e-5)
+def test_combine_all_scores_each_candidate_by_its_mean_similarity_to_the_images(
+    case_dir: Path,
+) -> None:
+    queries = case_dir.parent / "queries"
+    spec = QuerySpec((str(queries / "a.png"), str(queries / "b.png")), combine=Combine.ALL)
+    with _open(case_dir) as case:
+        case.index()
+        both = case.query_spec(spec, k=60, all_scenes=True)
+        a = {
+            r.path: r.similarity
+            for r in case.query(queries / "a.png", k=60, all_scenes=True).results
+        }
+        b = {
+            r.path: r.similarity
+            for r in case.query(queries / "b.png", k=60, all_scenes=True).results
+        }
+    assert len(both.results) == 48  # every image of the case
+    checked = [r for r in both.results if r.path in a and r.path in b]
+    assert len(checked) == 48
+    for r in checked:
+        assert r.similarity == pytest.approx((a[r.path] + b[r.path]) / 2, abs=1e-5), r.path
+        assert r.score >= r.similarity - 1e-6
+    assert [r.score for r in both.results] == sorted((r.score for r in both.results), reverse=True)

@@ -22,13 +22,16 @@ from imgsim_desktop.core.errors import QueryError, UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 from imgsim_desktop.core.model.embedder import Descriptions, Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.combine import Combine, combine_all, merge_any
+from imgsim_desktop.core.pipeline.combine import Combine, merge_all, merge_any
 from imgsim_desktop.core.pipeline.feedback import Feedback
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.results import QueryResult
 from imgsim_desktop.core.pipeline.search import SearchSource, search
 from imgsim_desktop.core.store.rerank import rerank_vectors
+
+#: How deep each image of an "all of" query is searched for candidates (at least k).
+ALL_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -190,8 +193,14 @@ def run_composite(
     if spec.combine is Combine.ANY and len(queries) > 1:
         parts = [search(_moved(q, feedback), [source], head, settings) for q in queries]
         result = merge_any(parts, settings.k)
+    elif len(queries) > 1:  # all of them: each searched deeper, candidates scored by all
+        moved = [_moved(q, feedback) for q in queries]
+        deeper = dataclasses.replace(settings, k=max(settings.k, ALL_DEPTH))
+        parts = [search(q, [source], head, deeper) for q in moved]
+        result = dataclasses.replace(
+            merge_all(parts, moved, source.catalog, settings.k), settings=settings
+        )
     else:
-        query = combine_all(queries, head, settings) if len(queries) > 1 else queries[0]
-        result = search(_moved(query, feedback), [source], head, settings)
+        result = search(_moved(queries[0], feedback), [source], head, settings)
     plain = len(spec.images) == 1 and spec.region is None and feedback.empty
     return dataclasses.replace(result, examples=[] if plain else examples)
