@@ -18,7 +18,7 @@ from imgsim_desktop.core.model.copycheck import (
     read_thumbnail,
     thumbnail,
 )
-from imgsim_desktop.core.pipeline.ranking import COPY_CORRELATION
+from imgsim_desktop.core.pipeline.ranking import COPY_CORRELATION, copy_bonus
 from tests.core.fakes import FakeEmbedder, fake_head
 
 pytest.importorskip("torch")
@@ -74,7 +74,14 @@ def test_the_search_verifies_a_crop_and_scores_it_as_a_copy(tmp_path: Path) -> N
     top = verified.results[0]
     assert top.path == "crop.png" and top.copy_correlation is not None
     assert top.copy_correlation >= COPY_CORRELATION and not top.near_copy
-    assert top.score == pytest.approx(top.similarity + 1.0, abs=1e-6)
+    assert top.score == pytest.approx(top.similarity + copy_bonus(top.copy_correlation), abs=1e-6)
+    assert copy_bonus(top.copy_correlation) > 0.5
     assert all(r.copy_correlation is None or r.copy_correlation < 0.5 for r in verified.results[1:])
     unverified = next(r for r in plain.results if r.path == "crop.png")
     assert unverified.copy_correlation is None and unverified.score < top.score
+
+
+def test_the_copy_bonus_rises_from_the_threshold_to_a_perfect_correlation() -> None:
+    assert copy_bonus(None) == 0.0 and copy_bonus(COPY_CORRELATION) == 0.0
+    assert copy_bonus(0.5) == 0.0 and copy_bonus(1.0) == pytest.approx(1.0)
+    assert copy_bonus(0.9) == pytest.approx(0.5)

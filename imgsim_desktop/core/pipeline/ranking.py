@@ -10,11 +10,11 @@ where ``similarity`` is the cosine between the query's best view and the image's
 256 by default), falls linearly to 0 at :data:`PDQ_HORIZON` bits, and is 0 when either hash is
 unusable. A near copy (score above 1.9 or so) therefore ranks above every look-alike (at most 1),
 a copy PDQ only half recognises (a captioned one, 40-70 bits away) gets part of the way, and
-unrelated pictures, which measure 96 bits and more, get nothing. ``verified`` is 1 when the
-image's thumbnail correlates with the query's pixels at :data:`COPY_CORRELATION` or more (a crop
-cut out of the query, which PDQ cannot see; see :mod:`~imgsim_desktop.core.model.copycheck`),
-else 0; it is measured on the :data:`VERIFIED_CANDIDATES` best candidates that are not near
-copies already. The score is a function of the query and one image alone, so rankings merged
+unrelated pictures, which measure 96 bits and more, get nothing. ``verified`` is the pixel
+correlation of the image's thumbnail with the query (a crop cut out of the query, which PDQ
+cannot see; see :mod:`~imgsim_desktop.core.model.copycheck`) mapped the same way: 0 up to
+:data:`COPY_CORRELATION`, rising linearly to 1 at a perfect correlation; it is measured on the
+:data:`VERIFIED_CANDIDATES` best candidates that are not near copies already (0 for the others). The score is a function of the query and one image alone, so rankings merged
 across cases stay exact.
 """
 
@@ -27,9 +27,9 @@ import numpy as np
 PDQ_HORIZON = 90
 #: At most this many of a case's closest PDQ matches join the deep vectors' hits as candidates.
 PDQ_CANDIDATES = 200
-#: Pixel correlation from which a candidate is a verified copy (or crop) of the query. Chosen on
-#: training pictures only: crops of 15-Scene training images against 10 other images of the
-#: same class each (highest 0.60) and ukbench photos of the same object (99th percentile 0.72).
+#: Pixel correlation from which a candidate starts to count as a copy (or crop) of the query.
+#: Chosen on training pictures only: crops of 15-Scene training images against 10 other images
+#: of the same class each (highest 0.60) and ukbench photos of one object (99th percentile 0.72).
 COPY_CORRELATION = 0.8
 #: How many of a source's best candidates (not near copies already) are verified by pixels.
 VERIFIED_CANDIDATES = 10
@@ -44,12 +44,18 @@ def pdq_bonus(distance: int | None, threshold: int) -> float:
     return (PDQ_HORIZON - distance) / (PDQ_HORIZON - threshold)
 
 
+def copy_bonus(correlation: float | None) -> float:
+    """0 up to :data:`COPY_CORRELATION`, rising linearly to 1 at 1.0; 0 for None."""
+    if correlation is None or correlation <= COPY_CORRELATION:
+        return 0.0
+    return min(1.0, (correlation - COPY_CORRELATION) / (1.0 - COPY_CORRELATION))
+
+
 def fused_score(
     similarity: float, distance: int | None, threshold: int, correlation: float | None = None
 ) -> float:
     """The ranking score of one image for one query (see the module docstring)."""
-    verified = 1.0 if correlation is not None and correlation >= COPY_CORRELATION else 0.0
-    return similarity + max(pdq_bonus(distance, threshold), verified)
+    return similarity + max(pdq_bonus(distance, threshold), copy_bonus(correlation))
 
 
 def similarities(views: np.ndarray, vectors: np.ndarray) -> np.ndarray:
