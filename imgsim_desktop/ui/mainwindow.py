@@ -2,7 +2,8 @@
 """The main window: a composition of the case browser, the index panel, the result grid, the
 query pane and the detail pane around one :class:`~imgsim_desktop.ui.session.CaseSession`.
 
-Opening a case tears the previous session down first (its tasks cancelled, its connections cut,
+The window shows first; the model loads in the background (:class:`~imgsim_desktop.ui.model_loader.ModelLoader`)
+and a query asked meanwhile waits for it. Opening a case tears the previous session down first (its tasks cancelled, its connections cut,
 its folders, failures, progress and results cleared). How an indexing run ended decides what the
 window asks: evidence that looks unmounted is forgotten only on the examiner's word, and a folder
 that holds a known case whose folder is gone is offered the relink.
@@ -11,6 +12,7 @@ Signals:
     results_shown: (int) rows in the result grid after a query finished.
     overview_shown: () the case browser shows the catalogue's counts.
     session_opened: (CaseSession) a case was opened (its indexing has started).
+    model_loaded: (ModelError | None) the background model load ended (None: the model is ready).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -49,7 +51,8 @@ from imgsim_desktop.ui.dialogs import (
 )
 from imgsim_desktop.ui.export_dialog import export_with_dialog
 from imgsim_desktop.ui.index_panel import IndexPanel
-from imgsim_desktop.ui.model_guard import GuardedEmbedder, check_libraries
+from imgsim_desktop.ui.model_guard import GuardedEmbedder
+from imgsim_desktop.ui.model_loader import ModelLoader, ModelState
 from imgsim_desktop.ui.overview import CaseOverview, status_line
 from imgsim_desktop.ui.query_pane import QueryPane
 from imgsim_desktop.ui.results.model import (
@@ -65,6 +68,9 @@ from imgsim_desktop.ui.session import CaseSession, IndexEnd, IndexOutcome
 from imgsim_desktop.ui.tasks import TaskGroup, TaskRunner
 from imgsim_desktop.ui.window_actions import build_actions
 
+#: The title of the one message box a model that cannot load gives.
+MODEL_ERROR_TITLE = "The model cannot load"
+
 
 class MainWindow(QMainWindow):
     """The application window (see the module docstring for signals).
@@ -72,7 +78,8 @@ class MainWindow(QMainWindow):
     Attributes:
         runner: the pools every background task runs on.
         tasks: the window's own tasks (previews, exports, relinks); a case's are its session's.
-        embedder: the one model of every case (loaded on first use; a load failure is a message).
+        embedder: the one model of every case (a load failure is one message box).
+        model_loader: loads it in the background once the window is on screen.
         session: the open case, or None.
         interactive: False in screenshot mode: no modal box; errors go to the status bar and
             questions get the answer that changes nothing.
@@ -81,6 +88,7 @@ class MainWindow(QMainWindow):
     results_shown = Signal(int)  # number of result rows
     overview_shown = Signal()
     session_opened = Signal(object)  # CaseSession
+    model_loaded = Signal(object)  # None when ready, else the ModelError
 
     def __init__(
         self,
@@ -90,12 +98,12 @@ class MainWindow(QMainWindow):
         remember_settings: bool = True,
     ) -> None:
         super().__init__()
-        # Before the window shows: importing torch on a worker would stall the GUI thread.
-        library_problem = check_libraries()
         self.setWindowTitle("imgsim-desktop")
         self.runner = runner or TaskRunner()
         self.tasks = TaskGroup(self.runner)
         self.embedder = GuardedEmbedder(embedder)
+        self.model_loader = ModelLoader(self.embedder, self.tasks, self.runner)
+        self._model_error_shown = False
         self._head = head
         self.session: CaseSession | None = None
         self.overview = CaseOverview()
@@ -127,10 +135,7 @@ class MainWindow(QMainWindow):
             self._restore_settings()
         else:
             self.resize(*window_settings.DEFAULT_SIZE)
-        if library_problem is not None:  # once the event loop runs; the window stays usable
-            QTimer.singleShot(
-                0, self, lambda: self.show_error("The model cannot load", library_problem)
-            )
+        self.query_pane.set_model_state(ModelState.LOADING)
 
     # --- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -175,6 +180,24 @@ class MainWindow(QMainWindow):
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
         self.hide_known.toggled.connect(self._rerun_query)
         self.detail.note_edited.connect(self._save_note)
+        self.model_loader.state_changed.connect(self._on_model_state)
+
+    # --- the model ------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Once this frame is on screen: the load's imports share the GIL with the GUI thread.
+        QTimer.singleShot(0, self, self.model_loader.start)
+
+    @property
+    def model_ready(self) -> bool:
+        return self.model_loader.state is ModelState.READY
+
+    def _on_model_state(self, state: ModelState) -> None:
+        error = self.model_loader.error
+        self.query_pane.set_model_state(state, error)
+        if state is ModelState.FAILED and error is not None:
+            self.show_error(MODEL_ERROR_TITLE, error)
+        self.model_loaded.emit(error if state is ModelState.FAILED else None)
 
     # --- case -----------------------------------------------------------------------------
     def open_case(self, root: Path) -> None:
@@ -212,6 +235,7 @@ class MainWindow(QMainWindow):
         self._scan_failures = []
         self._index_state = ""
         self.last_result = None
+        self.model_loader.forget("query")
         self.export_action.setEnabled(False)
         self.model.clear()
         self.model.set_marks({})
@@ -312,6 +336,10 @@ class MainWindow(QMainWindow):
         self.query_pane.show_pending(path)
         self.detail.set_query(path)
         self.model.clear()
+        if not self.model_loader.ended:  # kept, and run once the model is loaded
+            self.query_pane.show_waiting_for_model()
+            self.model_loader.when_ready("query", lambda: self.run_query(path))
+            return
         self.session.query(
             path,
             self.query_pane.k.value(),
@@ -371,12 +399,19 @@ class MainWindow(QMainWindow):
     # --- dialogs, settings ----------------------------------------------------------------
     def show_error(self, title: str, exc: object) -> None:
         message = error_text(exc)
+        if title == MODEL_ERROR_TITLE:  # one message box, however many uses fail after it
+            if self._model_error_shown:
+                self.statusBar().showMessage(f"{title}: {message}", 10000)
+                return
+            self._model_error_shown = True
         self.statusBar().showMessage(f"{title}: {message}", 10000)
         if self.interactive:
             QMessageBox.warning(self, title, message)
 
     def show_about(self) -> None:
         try:
+            if not self.model_loader.ended:
+                raise ImgsimError("the model is still loading")
             identity, problem = self.embedder.identity, ""
         except ImgsimError as exc:
             identity, problem = None, str(exc)

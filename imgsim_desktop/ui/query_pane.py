@@ -42,10 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imgsim_desktop.core.errors import ImgsimError
+from imgsim_desktop.core.errors import ImgsimError, ModelError
 from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.paths import app_cache_dir
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.ui.model_loader import ModelState
 from imgsim_desktop.ui.results.thumbnails import to_qimage
 from imgsim_desktop.ui.tasks import Task, TaskGroup
 
@@ -189,6 +190,9 @@ class QueryPane(QWidget):
         self.k.setValue(50)
         self.k.setToolTip("Number of results")
         self.k.editingFinished.connect(self.options_changed)
+        self.model_line = QLabel()
+        self.model_line.setWordWrap(True)
+        self.model_line.setToolTip("Queries wait for the model; indexing and reviewing do not")
         self.sha256 = QLabel("–")
         self.sha256.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sha256.setWordWrap(True)
@@ -209,6 +213,7 @@ class QueryPane(QWidget):
         options.addWidget(QLabel("Results:"))
         options.addWidget(self.k)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.model_line)
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(open_button)
         layout.addLayout(options)
@@ -256,6 +261,24 @@ class QueryPane(QWidget):
             finished=lambda image: self.drop_zone.set_picture(image, path.name),
             failed=lambda _exc: self.drop_zone.set_picture(None, path.name),
         )
+
+    def set_model_state(self, state: ModelState, error: ModelError | None = None) -> None:
+        """Say that the model is loading, or why it cannot load; nothing once it is ready."""
+        if state is ModelState.READY:
+            self.model_line.setVisible(False)
+            return
+        if state is ModelState.FAILED:
+            self.model_line.setStyleSheet("color: #c0392b;")
+            self.model_line.setText(
+                f"The model cannot load: {error}" if error else "The model did not load"
+            )
+        else:
+            self.model_line.setStyleSheet("")
+            self.model_line.setText("Loading the model…")
+        self.model_line.setVisible(True)
+
+    def show_waiting_for_model(self) -> None:
+        self.searched.setText("waits for the model to load…")
 
     def show_waiting(self) -> None:
         self.searched.setText("waiting for the first images to be indexed…")

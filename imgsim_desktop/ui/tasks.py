@@ -140,6 +140,8 @@ class TaskRunner:
             case is being indexed).
         previews: the detail pane's and the query pane's previews and EXIF reads (2 threads).
         thumbs: the result grid's thumbnails (their own jobs, see results/thumbnails.py).
+        model: loading the model once the window is on screen (1 thread, so that it never
+            holds back indexing, the case overview or a query).
     """
 
     def __init__(self) -> None:
@@ -149,6 +151,8 @@ class TaskRunner:
         self.previews.setMaxThreadCount(2)
         self.thumbs = QThreadPool()
         self.thumbs.setMaxThreadCount(max(1, min(4, QThreadPool.globalInstance().maxThreadCount())))
+        self.model = QThreadPool()
+        self.model.setMaxThreadCount(1)
         self._live: dict[int, Task] = {}
 
     def start(self, task: Task, pool: QThreadPool | None = None) -> Task:
@@ -168,7 +172,7 @@ class TaskRunner:
         for task in list(self._live.values()):
             task.cancel()
         self.thumbs.clear()
-        pools = (self.work, self.previews, self.thumbs)
+        pools = (self.work, self.previews, self.thumbs, self.model)
         return all([pool.waitForDone(timeout_ms) for pool in pools])
 
 
