@@ -49,7 +49,6 @@ from imgsim_desktop.ui.dialogs import (
     moved_line,
     unmounted_line,
 )
-from imgsim_desktop.ui.export_dialog import export_with_dialog
 from imgsim_desktop.ui.index_panel import IndexPanel
 from imgsim_desktop.ui.model_guard import GuardedEmbedder
 from imgsim_desktop.ui.model_loader import ModelLoader, ModelState
@@ -58,7 +57,6 @@ from imgsim_desktop.ui.query_pane import QueryPane
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
     MarkRole,
-    RecordRole,
     ResultsFilter,
     ResultsModel,
 )
@@ -124,7 +122,7 @@ class MainWindow(QMainWindow):
         self.view = ResultsView()
         self.view.setModel(self.proxy)
         self.query_pane = QueryPane(self.tasks, self.runner.previews)
-        self.detail = DetailPane(self.tasks, self.runner.previews)
+        self.detail = DetailPane(self.tasks, self.runner.previews, self.thumbnails)
         self._build_layout()
         self._build_actions()
         self._connect()
@@ -363,9 +361,16 @@ class MainWindow(QMainWindow):
 
     # --- review ---------------------------------------------------------------------------
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        record = current.data(RecordRole) if current.isValid() else None
-        note = self.session.note(record.path, record.sha256) if record and self.session else ""
-        self.detail.show_record(record, note=note)
+        if not current.isValid():
+            self.detail.show_record(None)
+            return
+        row = self.proxy.mapToSource(current).row()
+        record = self.model.record(row)
+        note = self.session.note(record.path, record.sha256) if self.session else ""
+        label = str(self.session.root) if self.session else ""
+        self.detail.show_record(
+            record, note=note, request=self.model.request(row), case_label=label
+        )
 
     def _save_note(self, record, note: str) -> None:
         if self.session is None:
@@ -391,6 +396,9 @@ class MainWindow(QMainWindow):
         self.model.set_mark(source.row(), new)
 
     def export_report(self) -> None:
+        # Imported here: the report package (and reportlab with it) is not needed at start-up.
+        from imgsim_desktop.ui.export_dialog import export_with_dialog
+
         if self.session is not None and self.last_result is not None:
             marked = self.model.count_marked(MARK_INCLUDE)
             root, result = self.session.root, self.last_result

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """The result list model: immutable core result records, thumbnails by role, marks.
 
-Rows are :class:`imgsim_desktop.core.pipeline.search.ResultRecord` values. ``data()`` for the decoration
-role returns the cached thumbnail or a placeholder (and queues the load), so only tiles that are
-painted get decoded. When a thumbnail arrives, ``dataChanged`` is emitted for that row and role
-only. A filter proxy narrows the grid by scene, folder and review mark.
+Rows are :class:`imgsim_desktop.core.pipeline.search.ResultRecord` values, each with the
+:class:`~imgsim_desktop.ui.results.thumbnails.ThumbRequest` of its picture (keyed by SHA-256 and
+size for the disk cache; with its case's archive folder for a past case searched from a library).
+``data()`` for the decoration role returns the kept thumbnail or a placeholder (and queues the
+load), so only tiles that are painted get loaded. When a thumbnail arrives, ``dataChanged`` is
+emitted for that row and role only. A filter proxy narrows the grid by scene, folder and review
+mark.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -21,7 +26,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QPixmap
 
 from imgsim_desktop.core.pipeline.search import ResultRecord
-from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
+from imgsim_desktop.ui.results.thumbnails import (
+    ThumbnailProvider,
+    ThumbOrigin,
+    ThumbRequest,
+    thumb_request,
+)
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
@@ -43,6 +53,7 @@ class ResultsModel(QAbstractListModel):
         super().__init__(parent)
         self._thumbnails = thumbnails
         self._records: list[ResultRecord] = []
+        self._requests: list[ThumbRequest] = []
         self._row_of: dict[str, int] = {}
         self._marks: dict[tuple[str, str | None], str] = {}
         self._placeholder = QPixmap(8, 8)
@@ -50,12 +61,18 @@ class ResultsModel(QAbstractListModel):
         thumbnails.ready.connect(self._on_thumbnail)
 
     # --- contents -------------------------------------------------------------------------
-    def set_results(self, records: list[ResultRecord]) -> None:
-        """Replace every row (a new query); queued thumbnails of the old rows are dropped."""
+    def set_results(
+        self, records: list[ResultRecord], archives: dict[str, Path] | None = None
+    ) -> None:
+        """Replace every row (a new query); queued thumbnails of the old rows are dropped.
+        ``archives``: archive folder by case id, for results of cases searched from a library."""
         self.beginResetModel()
         self._thumbnails.new_generation()
         self._records = list(records)
-        self._row_of = {r.absolute_path: i for i, r in enumerate(self._records)}
+        self._requests = [
+            thumb_request(r, (archives or {}).get(r.case_id or "")) for r in self._records
+        ]
+        self._row_of = {request.key: i for i, request in enumerate(self._requests)}
         self.endResetModel()
 
     def clear(self) -> None:
@@ -79,6 +96,10 @@ class ResultsModel(QAbstractListModel):
     def record(self, row: int) -> ResultRecord:
         return self._records[row]
 
+    def request(self, row: int) -> ThumbRequest:
+        """What the row's thumbnail is loaded from."""
+        return self._requests[row]
+
     def records(self) -> list[ResultRecord]:
         return list(self._records)
 
@@ -87,7 +108,7 @@ class ResultsModel(QAbstractListModel):
         return sum(self._marks.get((r.path, r.sha256)) == mark for r in self._records)
 
     def loaded_count(self) -> int:
-        return sum(self._thumbnails.has(r.absolute_path) for r in self._records)
+        return sum(self._thumbnails.has(r.key) for r in self._requests)
 
     # --- Qt model API ---------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -96,17 +117,13 @@ class ResultsModel(QAbstractListModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._records):
             return None
-        record = self._records[index.row()]
+        record, request = self._records[index.row()], self._requests[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return record.path.rsplit("/", 1)[-1]
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbnails.pixmap(record.absolute_path) or self._placeholder
+            return self._thumbnails.pixmap(request) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (
-                f"#{record.rank}  score {record.score:.4f}\n{record.path}\n"
-                f"scene: {record.scene}\nSHA-256: {record.sha256}"
-                + (f"\nknown: {record.known}" if record.known else "")
-            )
+            return self._tooltip(record, request)
         if role == RecordRole:
             return record
         if role == ScoreRole:
@@ -116,7 +133,7 @@ class ResultsModel(QAbstractListModel):
         if role == MarkRole:
             return self._marks.get((record.path, record.sha256))
         if role == LoadedRole:
-            return self._thumbnails.has(record.absolute_path)
+            return self._thumbnails.has(request.key)
         if role == KnownRole:
             return record.known
         return None
@@ -134,6 +151,17 @@ class ResultsModel(QAbstractListModel):
         rows = sorted({i.row() for i in indexes if i.isValid()})
         mime.setUrls([QUrl.fromLocalFile(self._records[r].absolute_path) for r in rows])
         return mime
+
+    def _tooltip(self, record: ResultRecord, request: ThumbRequest) -> str:
+        lines = [f"#{record.rank}  score {record.score:.4f}", record.path]
+        lines += [f"scene: {record.scene}", f"SHA-256: {record.sha256}"]
+        if record.known:
+            lines.append(f"known: {record.known}")
+        if self._thumbnails.origins.get(request.key) is ThumbOrigin.ARCHIVE:
+            lines.append("evidence not mounted: the thumbnail kept when the case was archived")
+        elif request.key in self._thumbnails.failures:
+            lines.append(f"no picture: {self._thumbnails.failures[request.key]}")
+        return "\n".join(lines)
 
     def _on_thumbnail(self, key: str) -> None:
         row = self._row_of.get(key)
