@@ -108,7 +108,6 @@ class MainWindow(QMainWindow):
         self.query_path: Path | None = None
         self.last_result: QueryResult | None = None
         self.interactive = True
-        self._scan_failures: list[tuple[str, str]] = []
         self._index_state = ""
         #: False in screenshot mode: the user's layout and recent cases are neither used nor changed.
         self.remember_settings = remember_settings
@@ -230,7 +229,6 @@ class MainWindow(QMainWindow):
             self.session.close()
             self.session = None
         self.overview = CaseOverview()
-        self._scan_failures = []
         self._index_state = ""
         self.last_result = None
         self.model_loader.forget("query")
@@ -265,8 +263,6 @@ class MainWindow(QMainWindow):
         session, panel, summary = self.session, self.index_panel, outcome.summary
         if session is None:
             return
-        if summary is not None:
-            self._scan_failures = [(f["path"], f["error"]) for f in summary.failed]
         if outcome.end is IndexEnd.FINISHED and summary is not None:
             panel.show_finished(summary)
             self._index_state = "index up to date"
@@ -314,9 +310,7 @@ class MainWindow(QMainWindow):
         self.overview = overview
         if self.session is not None:
             self.browser.show_overview(self.session.root.name, overview)
-        failures = dict(self._scan_failures)
-        failures.update(overview.failures)
-        self.index_panel.show_failures(list(failures.items()))
+        self.index_panel.show_failures(overview.failures)
         self._update_status()
         self.overview_shown.emit()
 

@@ -22,8 +22,14 @@ from enum import Enum
 from PySide6.QtCore import QObject, Signal
 
 from imgsim_desktop.core.errors import ModelError
+from imgsim_desktop.ui.background import lower_this_thread
 from imgsim_desktop.ui.model_guard import GuardedEmbedder, load_model
 from imgsim_desktop.ui.tasks import Task, TaskGroup, TaskRunner
+
+
+def _load_beside_the_window(embedder: GuardedEmbedder) -> None:
+    lower_this_thread()  # the model pool's own thread: loading torch is mostly CPU without the GIL
+    load_model(embedder)
 
 
 class ModelState(str, Enum):
@@ -67,7 +73,7 @@ class ModelLoader(QObject):
         self.state = ModelState.LOADING
         embedder = self._embedder
         self._task = self._tasks.start(
-            lambda _progress, _cancel: load_model(embedder),
+            lambda _progress, _cancel: _load_beside_the_window(embedder),
             name="load model",
             pool=self._runner.model,
             finished=lambda _none: self._ended(ModelState.READY, None),
