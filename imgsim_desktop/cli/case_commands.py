@@ -9,7 +9,16 @@ from collections.abc import Iterator
 from itertools import islice
 
 from imgsim_desktop.cli.cluster_options import add_cluster_arguments, cluster_options
-from imgsim_desktop.cli.common import EXIT_OK, ProgressBars, UsageError, brief, emit, warn
+from imgsim_desktop.cli.common import (
+    EXIT_OK,
+    ProgressBars,
+    UsageError,
+    add_near_copy_argument,
+    brief,
+    emit,
+    warn,
+)
+from imgsim_desktop.cli.model_check import LoadCheckedEmbedder
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
 from imgsim_desktop.core.pipeline.known import known_for_records
@@ -21,16 +30,21 @@ FILES_BATCH = 5000
 
 def cmd_index(args: argparse.Namespace) -> int:
     bars = ProgressBars(sys.stderr.isatty())
-    with open_case(args.case) as case:
+    cluster = cluster_options(args)
+    # In this process, a model that cannot load is one error, not a failure of every image.
+    embedder = None if cluster is not None else LoadCheckedEmbedder()
+    with open_case(args.case, embedder=embedder) as case:
         try:
             summary = case.index(
                 progress=bars,
                 allow_removal=args.allow_removal,
                 new_case=args.new_case,
-                cluster=cluster_options(args),
+                cluster=cluster,
             )
         finally:
             bars.close()
+    if embedder is not None and embedder.load_error is not None:
+        raise embedder.load_error
     if args.json:
         emit(summary.to_json())
     else:
@@ -52,7 +66,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     with open_case(args.case) as case:
         for image in args.images:
             result = case.query(
-                image, k=args.k, all_scenes=args.all_scenes, hide_known=args.hide_known
+                image,
+                k=args.k,
+                all_scenes=args.all_scenes,
+                hide_known=args.hide_known,
+                near_copy_threshold=args.near_copy_threshold,
             )
             if result.vectors_pending:
                 warn(
@@ -69,7 +87,8 @@ def cmd_query(args: argparse.Namespace) -> int:
             )
             for r in result.results:
                 known = f"  (known: {r.known})" if r.known else ""
-                print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}{known}")
+                copy = f"  near copy (PDQ {r.pdq_distance})" if r.near_copy else ""
+                print(f"  {r.rank:4d}  {r.score:.4f}  {r.scene:13s} {r.path}{copy}{known}")
     return EXIT_OK
 
 
@@ -173,6 +192,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="leave out the files a known-file hash set holds (see: imgsim hashset)",
     )
+    add_near_copy_argument(p)
     p.set_defaults(run=cmd_query)
 
     p = sub.add_parser("files", help="list the case's catalogue")

@@ -70,3 +70,14 @@ def brief(value: object) -> str:
         return f"[{len(value)} items]"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def add_near_copy_argument(p: argparse.ArgumentParser) -> None:
+    """``--near-copy-threshold``: the PDQ distance at or under which a result is a near copy."""
+    p.add_argument(
+        "--near-copy-threshold",
+        type=int,
+        default=31,
+        metavar="BITS",
+        help="PDQ distance (of 256 bits) at or under which a result is a near copy (default 31)",
+    )

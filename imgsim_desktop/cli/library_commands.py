@@ -8,7 +8,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from imgsim_desktop.cli.common import EXIT_FAILURE, EXIT_OK, ProgressBars, UsageError, emit, warn
+from imgsim_desktop.cli.cluster_options import add_cluster_arguments
+from imgsim_desktop.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    ProgressBars,
+    UsageError,
+    add_near_copy_argument,
+    emit,
+    warn,
+)
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import NotIndexedError
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
@@ -52,7 +61,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             warn(f"case {skipped['case']} not searched: {skipped['reason']}")
         if not sources.searched:
             raise NotIndexedError("no case to search (index one, or name a --library)")
-        settings = QuerySettings(k=args.k, all_scenes=args.all_scenes)
+        settings = QuerySettings(
+            k=args.k, all_scenes=args.all_scenes, near_copy_threshold=args.near_copy_threshold
+        )
         for result in search_cases(
             [Path(i) for i in args.images], sources, embedder, head, settings
         ):
@@ -62,7 +73,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(f"query {result.query_path}  sha256 {result.query_sha256}")
             print(f"  {len(result.cases_searched or [])} case(s) searched")
             for r in result.results:
-                print(f"  {r.rank:4d}  {r.score:.4f}  {r.case}  {r.path}")
+                copy = f"  near copy (PDQ {r.pdq_distance})" if r.near_copy else ""
+                print(f"  {r.rank:4d}  {r.score:.4f}  {r.case}  {r.path}{copy}")
     finally:
         sources.close()
     return EXIT_FAILURE if sources.skipped else EXIT_OK
@@ -92,6 +104,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="search only these cases of this user (repeatable; default: all of them)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    add_near_copy_argument(p)
+    add_cluster_arguments(p)
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from imgsim_desktop.cli.common import EXIT_OK, UsageError, warn
+from imgsim_desktop.cli.common import EXIT_OK, UsageError, add_near_copy_argument, warn
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import ReportError
 
@@ -37,7 +37,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     with open_case(args.case) as case:
         check_export(case, args.output, args.force)  # refuse before any slow work
         result = case.query(
-            args.image, k=args.k, all_scenes=args.all_scenes, hide_known=args.hide_known
+            args.image,
+            k=args.k,
+            all_scenes=args.all_scenes,
+            hide_known=args.hide_known,
+            near_copy_threshold=args.near_copy_threshold,
         )
         written = export_report(case, result, options, args.output, force=args.force)
     print(
@@ -75,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hide-known", action="store_true", help="leave out files a known-file hash set holds"
     )
+    add_near_copy_argument(p)
     p.add_argument(
         "--vics-profile",
         default="US",

@@ -24,6 +24,7 @@ from imgsim_desktop.core.errors import (
 )
 from imgsim_desktop.core.evidence.casefolder import scan_case
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
+from imgsim_desktop.core.model.pdq import NEAR_COPY_DISTANCE, PdqHash
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
@@ -39,6 +40,7 @@ from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
 from imgsim_desktop.core.store.archive import MANIFEST
 from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
 from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.hash_file import HASH_KIND
 from imgsim_desktop.core.store.index import SceneIndexes
 from imgsim_desktop.core.store.marks import MARKS_FILE, Mark, MarkStore
 from imgsim_desktop.core.store.records import FileRecord
@@ -211,6 +213,7 @@ class Case:
         coverage: float = DEFAULT_COVERAGE,
         rotations: bool = True,
         hide_known: bool = False,
+        near_copy_threshold: int = NEAR_COPY_DISTANCE,
     ) -> QueryResult:
         """Rank the case's images by similarity to ``image_path``; indexes nothing.
 
@@ -227,6 +230,7 @@ class Case:
             coverage=coverage,
             rotations=rotations,
             hide_known=hide_known,
+            near_copy_threshold=near_copy_threshold,
         )
         try:
             result = run_query(
@@ -281,6 +285,12 @@ class Case:
             "indexes": [f"{scene}: {why}" for scene, why in indexes.items() if why],
             "audit log": self.audit.verify(),
         }
+
+    def pdq_hashes(self, ids: list[int]) -> dict[int, str]:
+        """The stored PDQ hashes (hex, 256 bits) of catalogue ids, where one is usable."""
+        stored = self._open_catalog(create=False).extras(HASH_KIND, ids)
+        hashes = {file_id: PdqHash.from_bytes(data) for file_id, data in stored.items()}
+        return {file_id: h.bits.hex() for file_id, h in hashes.items() if h.usable}
 
     def set_mark(self, path: str, sha256: str, mark: str | None) -> Mark:
         """Mark one version of a file ``include`` or ``not_relevant`` (None clears); audited.

@@ -194,6 +194,8 @@ class CaseSession(QObject):
         load_error = getattr(self.embedder, "load_error", None)
         if load_error is not None and outcome.end is not IndexEnd.FAILED:
             self.error.emit("The model cannot load", load_error)
+            if self.closed:  # a slot ended the session (screenshot mode exits on an error)
+                return
         if self._waiting is not None:
             self._run_waiting()
         self.refresh_overview(outcome.summary.failed if outcome.summary is not None else [])

@@ -175,7 +175,7 @@ def test_query_by_an_image_whose_name_is_not_utf8(tmp_path: Path) -> None:
         case.index()
         non_utf8 = os.path.join(os.fsencode(case_dir / "sub"), NON_UTF8)
         result = case.query(os.fsdecode(non_utf8), k=1, all_scenes=True)
-        assert result.results[0].score == pytest.approx(1.0, abs=1e-4)
+        assert result.results[0].similarity == pytest.approx(1.0, abs=1e-4)
     line = json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
     assert json.loads(line)["query"]["path"].endswith("caf\\xe9_latin1.jpg")
 

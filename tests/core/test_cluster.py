@@ -186,3 +186,33 @@ def test_a_tls_scheduler_refuses_a_client_without_a_certificate(tmp_path: Path) 
         )  # fmt: skip
         with open_case(case_dir, embedder=FakeEmbedder(), head=fake_head()) as case:
             assert case.index(cluster=options).indexed == 13
+
+
+def test_archived_cases_searched_on_the_cluster_rank_as_here(tmp_path: Path, cluster) -> None:
+    from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+    from imgsim_desktop.core.pipeline.query import QuerySettings
+
+    library = tmp_path / "library"
+    for name, source in (("A", FIXTURES / "case"), ("B", None)):
+        folder = tmp_path / name
+        if source is None:
+            _make_files(folder, range(30))
+        else:
+            shutil.copytree(source, folder)
+        with open_case(folder, embedder=FakeEmbedder(), head=fake_head()) as case:
+            case.index()
+            case.archive(library)
+    images = [tmp_path / "A" / "scene0_a.jpg", tmp_path / "B" / "dir4" / "img0004.png"]
+    settings = QuerySettings(k=12, all_scenes=True)
+    embedder = FakeEmbedder()
+    sources = open_sources(embedder, [], [library])
+    here = list(search_cases(images, sources, embedder, fake_head(), settings))
+    options = ClusterOptions(scheduler=cluster.scheduler_address)
+    there = list(search_cases(images, sources, embedder, fake_head(), settings, options))
+    sources.close()
+    for a, b in zip(here, there, strict=True):
+        assert [(r.case_id, r.path, round(r.score, 5)) for r in a.results] == [
+            (r.case_id, r.path, round(r.score, 5)) for r in b.results
+        ]
+        assert [r.rank for r in b.results] == list(range(1, 13))
+        assert (a.vectors_searched, a.vectors_total) == (b.vectors_searched, b.vectors_total)

@@ -94,6 +94,7 @@ def test_csv_and_json_hashes_are_the_file_bytes_hashes(queried, tmp_path: Path) 
         "coverage": 0.9,
         "rotations": True,
         "hide_known": False,
+        "near_copy_threshold": 31,
     }
     assert data["scenes_searched"] == result.scenes_searched
     assert data["embedder"] == result.embedder and data["model"] == "fake"

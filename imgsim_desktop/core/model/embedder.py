@@ -188,8 +188,8 @@ def preload_libraries() -> None:
     try:
         load_torch()
         from imgsim_desktop.core.model import efficientnet_lite  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise ModelError(f"PyTorch is not installed: {exc}") from exc
+    except Exception as exc:  # missing, or a library of it missing or broken (not a traceback)
+        raise ModelError(f"PyTorch cannot load ({type(exc).__name__}: {exc})") from exc
 
 
 def build_model(weights: Path) -> EfficientNetLite0:

@@ -13,24 +13,39 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
-from imgsim_desktop.core.errors import UnreadableImageError
+from imgsim_desktop.core.errors import ModelError, UnreadableImageError
 from imgsim_desktop.core.evidence.casefolder import CaseFile
 from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, plain_reason
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.pdq import pdq_hash
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.store.hash_file import HASH_KIND
 from imgsim_desktop.core.store.records import STATUS_FAILED, STATUS_INDEXED, FileRow
 
 
-def _load(item: CaseFile, shorter_side: int) -> LoadedImage | UnreadableImageError:
-    """Read one file; whatever goes wrong becomes an error recorded against that file."""
+@dataclass(frozen=True)
+class Loaded:
+    """A file read and decoded for the model, with what is computed from its pixels alone."""
+
+    image: LoadedImage
+    extras: dict[str, bytes]
+
+
+def _load(item: CaseFile, shorter_side: int) -> Loaded | UnreadableImageError:
+    """Read one file (on a decoding thread); whatever goes wrong becomes an error recorded
+    against that file."""
     try:
-        return load_for_embedding(item.path, shorter_side)
+        image = load_for_embedding(item.path, shorter_side)
+        return Loaded(image, {HASH_KIND: pdq_hash(image.pixels).to_bytes()})
     except UnreadableImageError as exc:
         return _detached(exc)
+    except ModelError:
+        raise  # not this file's fault: the run stops with the reason
     except MemoryError:
         return UnreadableImageError("not enough memory to read this file", transient=True)
     except Exception as exc:  # a bug or an odd file must not stop the run
@@ -51,7 +66,7 @@ def _detached(error: UnreadableImageError) -> UnreadableImageError:
 
 def _loaded_in_order(
     items: list[CaseFile], shorter_side: int, pool: ThreadPoolExecutor, ahead: int
-) -> Iterator[tuple[CaseFile, LoadedImage | UnreadableImageError]]:
+) -> Iterator[tuple[CaseFile, Loaded | UnreadableImageError]]:
     """Decode on the pool, a bounded window ahead of the consumer, yielding in input order."""
     window: deque[tuple[CaseFile, Future]] = deque()
     pending = iter(items)
@@ -81,9 +96,10 @@ def _failure(item: CaseFile, error: UnreadableImageError) -> FileRow:
 
 
 def _indexed_row(
-    item: CaseFile, loaded: LoadedImage, vector: np.ndarray, label: tuple[str, float, np.ndarray]
+    item: CaseFile, found: Loaded, vector: np.ndarray, label: tuple[str, float, np.ndarray]
 ) -> FileRow:
     scene, confidence, probs = label
+    loaded = found.image
     return FileRow(
         relpath=item.relpath,
         size=loaded.size,
@@ -98,16 +114,17 @@ def _indexed_row(
         scene_confidence=confidence,
         scene_probs=probs,
         vector=vector,
+        extras=found.extras,
     )
 
 
 def _embed_batch(
-    batch: list[tuple[CaseFile, LoadedImage]], embedder: Embedder, head: SceneHead
+    batch: list[tuple[CaseFile, Loaded]], embedder: Embedder, head: SceneHead
 ) -> list[FileRow]:
     """Rows for a batch; if the model fails on the batch, each image is embedded alone so only
     the image it fails on is recorded as failed."""
     try:
-        vectors = embedder.embed([loaded.pixels for _, loaded in batch])
+        vectors = embedder.embed([loaded.image.pixels for _, loaded in batch])
     except Exception:
         if len(batch) == 1:
             raise
@@ -119,9 +136,7 @@ def _embed_batch(
     ]
 
 
-def _embed_one(
-    one: tuple[CaseFile, LoadedImage], embedder: Embedder, head: SceneHead
-) -> list[FileRow]:
+def _embed_one(one: tuple[CaseFile, Loaded], embedder: Embedder, head: SceneHead) -> list[FileRow]:
     try:
         return _embed_batch([one], embedder, head)
     except Exception as exc:
@@ -137,7 +152,7 @@ def analyse(
 ) -> Generator[tuple[list[FileRow], int], None, None]:
     """Rows for ``items``, a batch at a time (about ``batch_size`` files), with how many files
     are done so far. Closing the generator stops the work (the decoders finish their window)."""
-    batch: list[tuple[CaseFile, LoadedImage]] = []
+    batch: list[tuple[CaseFile, Loaded]] = []
     failed: list[FileRow] = []
     done = 0
     with ThreadPoolExecutor(max_workers=worker_count(), thread_name_prefix="imgsim-decode") as pool:

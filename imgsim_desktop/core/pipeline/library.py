@@ -13,18 +13,23 @@ library is searched once, from this user's data. Archives are only ever read.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from imgsim_desktop.core.errors import CatalogError, ImgsimError, RelinkError
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.query import QuerySettings, embed_query
+from imgsim_desktop.core.pipeline.cluster import ClusterError, ClusterOptions, connect, map_path
+from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
 from imgsim_desktop.core.pipeline.results import QueryResult
-from imgsim_desktop.core.pipeline.search import SearchSource, search
+from imgsim_desktop.core.pipeline.search import SearchSource, merge_results, search
 from imgsim_desktop.core.store.archive import (
+    MANIFEST,
     THUMBS_FILE,
     ArchivedCase,
     check_archive,
@@ -61,10 +66,9 @@ def _live_source(info: CaseInfo, embedder: Embedder) -> SearchSource:
     return SearchSource(Path(info.root), catalog, indexes, case_id=info.id)
 
 
-def _archive_source(archive: ArchivedCase, embedder: Embedder) -> SearchSource:
-    identity = embedder.identity
+def _archive_source(archive: ArchivedCase, embedder_key: str, dim: int) -> SearchSource:
     catalog = Catalog(archive.catalog_path, read_only=True)
-    indexes = SceneIndexes(archive.indexes_dir, identity.key, identity.dim, read_only=True)
+    indexes = SceneIndexes(archive.indexes_dir, embedder_key, dim, read_only=True)
     return SearchSource(Path(archive.root), catalog, indexes, case_id=archive.id)
 
 
@@ -125,7 +129,8 @@ def open_sources(
                 )
                 continue
             try:
-                add(_archive_source(archive, embedder), str(archive.path), archived=True)
+                source = _archive_source(archive, embedder.identity.key, embedder.identity.dim)
+                add(source, str(archive.path), archived=True)
             except (CatalogError, sqlite3.Error) as exc:
                 found.skipped.append({"case": str(archive.path), "reason": str(exc)})
                 continue
@@ -140,15 +145,69 @@ def search_cases(
     embedder: Embedder,
     head: SceneHead,
     settings: QuerySettings,
+    cluster: ClusterOptions | None = None,
 ) -> Iterator[QueryResult]:
-    """One result per query image over every source (each image embedded once). Raises
-    UnreadableImageError for an image that cannot be read (the ones before it were answered)."""
-    for image in images:
-        query = embed_query(image, embedder, head, settings)
-        result = search(query, sources.searched, head, settings)
-        result.cases_searched = [s.case_id or "" for s in sources.searched]
-        result.cases_skipped = list(sources.skipped)
-        yield result
+    """One result per query image over every source (each image embedded once, here). With
+    ``cluster``, the archived cases are searched on the cluster's workers (one task per archive;
+    they read the library at its path, or under ``path_map``) and their best ``k`` merged with
+    this user's cases searched here. Raises UnreadableImageError for an image that cannot be
+    read (the ones before it were answered), ClusterError when the cluster cannot be used."""
+    archived = [s for s in sources.searched if s.case_id in sources.archives]
+    local = [s for s in sources.searched if s.case_id not in sources.archives]
+    connection = connect(cluster) if cluster is not None and archived else None
+    try:
+        for image in images:
+            query = embed_query(image, embedder, head, settings)
+            if connection is None:
+                result = search(query, sources.searched, head, settings)
+            else:
+                parts = [search(query, local, head, settings)] if local else []
+                parts += _search_on_cluster(
+                    connection[0], query, archived, sources, head, settings, cluster
+                )
+                result = merge_results(parts, settings)
+            result.cases_searched = [s.case_id or "" for s in sources.searched]
+            result.cases_skipped = list(sources.skipped)
+            yield result
+    finally:
+        if connection is not None:
+            connection[1]()
+
+
+def search_archive(
+    folder: str, query: QueryImage, head: SceneHead, settings: QuerySettings, dim: int
+) -> QueryResult:
+    """Runs on a cluster worker: the query over one archived case (read-only)."""
+    archive = ArchivedCase(Path(folder), json.loads((Path(folder) / MANIFEST).read_text()))
+    source = _archive_source(archive, query.embedder, dim)
+    try:
+        return search(query, [source], head, dataclasses.replace(settings, hide_known=False))
+    finally:
+        source.catalog.close()
+
+
+def _search_on_cluster(
+    client: Any,
+    query: QueryImage,
+    archived: list[SearchSource],
+    sources: Sources,
+    head: SceneHead,
+    settings: QuerySettings,
+    cluster: ClusterOptions | None,
+) -> list[QueryResult]:
+    path_map = cluster.path_map if cluster is not None else ()
+    folders = [map_path(str(sources.archives[s.case_id or ""]), path_map) for s in archived]
+    dim = int(query.vectors.shape[1])
+    futures = [
+        client.submit(search_archive, folder, query, head, settings, dim, pure=False)
+        for folder in folders
+    ]
+    try:
+        return list(client.gather(futures))
+    except Exception as exc:
+        raise ClusterError(
+            f"an archive search failed on the cluster ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def archived_thumbnail(archive: Path, sha256: str) -> bytes | None:

@@ -16,6 +16,7 @@ import numpy as np
 from imgsim_desktop.core.errors import UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.pdq import MIN_QUALITY, NEAR_COPY_DISTANCE, pdq_dihedral
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
 
 #: Quarter turns tried for the query: photos whose orientation was lost are still found.
@@ -32,6 +33,8 @@ class QuerySettings:
     rotations: bool = True
     #: Leave out the files a known-file hash set holds (see :mod:`.known`).
     hide_known: bool = False
+    #: PDQ distance at or under which a result is a near copy (see :mod:`.ranking`).
+    near_copy_threshold: int = NEAR_COPY_DISTANCE
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class QueryImage:
         probabilities: the scene head's probabilities for the upright view.
         scene: the most likely scene (``other`` when unsure) and its probability.
         embedder: the identity key of the embedder that made the vectors.
+        pdq: the PDQ hashes of its 8 dihedral variants (empty when its quality is too low).
     """
 
     path: str
@@ -54,6 +58,7 @@ class QueryImage:
     scene: str
     confidence: float
     embedder: str
+    pdq: tuple[bytes, ...] = ()
 
     def scenes(self, head: SceneHead, settings: QuerySettings) -> list[str]:
         """The scene indexes to visit (the upright view decides: a turned view's scene guess is
@@ -81,6 +86,7 @@ def embed_query(
     vectors = query_vectors(loaded.pixels, embedder, settings.rotations)
     probabilities = head.probabilities(vectors[:1])[0]
     scene, confidence = head.label(probabilities)
+    hashes, quality = pdq_dihedral(loaded.pixels)
     return QueryImage(
         str(image_path),
         loaded.sha256,
@@ -89,4 +95,5 @@ def embed_query(
         scene,
         confidence,
         embedder.identity.key,
+        tuple(hashes) if quality >= MIN_QUALITY else (),
     )

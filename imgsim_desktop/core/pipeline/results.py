@@ -24,6 +24,12 @@ class ResultRecord:
         case: the case folder as indexed (set by a search over several cases).
         case_id: that case's id (likewise).
         known: the known-file hash sets holding this file (names joined by ", "), or None.
+        md5, sha1: the file's other digests from the catalogue (for hash-set lookups; not in the
+            JSON of a query).
+        similarity: the deep vectors' cosine (the query's best view against the image).
+        pdq_distance: the PDQ Hamming distance (of 256 bits) to the query's closest dihedral
+            variant, or None when either hash is unusable.
+        near_copy: ``pdq_distance`` at or under the query's near-copy threshold.
     """
 
     rank: int
@@ -39,6 +45,11 @@ class ResultRecord:
     case: str | None = None
     case_id: str | None = None
     known: str | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    similarity: float = 0.0
+    pdq_distance: int | None = None
+    near_copy: bool = False
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -48,6 +59,9 @@ class ResultRecord:
             "scene": self.scene,
             "sha256": self.sha256,
             "known": self.known,
+            "similarity": round(self.similarity, 6),
+            "pdq_distance": self.pdq_distance,
+            "near_copy": self.near_copy,
         }
         if self.case_id is not None:
             row["case"] = os.fsencode(self.case or "").decode("utf-8", "backslashreplace")
@@ -119,7 +133,14 @@ class QueryResult:
                 for key in ("vectors_searched", "vectors_total", "vectors_pending", "hash_sets")
             },
             "results": [
-                {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
+                {
+                    "rank": r.rank,
+                    "path": r.path,
+                    "sha256": r.sha256,
+                    "score": round(r.score, 6),
+                    "pdq_distance": r.pdq_distance,
+                    "near_copy": r.near_copy,
+                }
                 for r in self.results
             ],
         }

@@ -15,9 +15,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.pdq import HashMatrix
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
+from imgsim_desktop.core.pipeline.ranking import closest, fused_score, similarities
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.hashsets import KnownFiles
@@ -48,11 +52,16 @@ class SearchSource:
 
 @dataclass
 class _Found:
-    hit: Hit
+    """A candidate of one source, scored (see :mod:`.ranking`)."""
+
+    id: int
     source: SearchSource
+    score: float
+    similarity: float
+    distance: int | None
 
 
-def _records(found: list[_Found], known: KnownFiles) -> list[ResultRecord]:
+def _records(found: list[_Found], known: KnownFiles, threshold: int) -> list[ResultRecord]:
     """Result records for the hits, in order, each marked with the hash sets that know it."""
     by_source: dict[int, list[_Found]] = {}
     for item in found:
@@ -60,10 +69,10 @@ def _records(found: list[_Found], known: KnownFiles) -> list[ResultRecord]:
     records = {}
     for items in by_source.values():
         source = items[0].source
-        rows = source.catalog.records(i.hit.id for i in items)
+        rows = source.catalog.records(i.id for i in items)
         for item in items:
-            records[(id(source), item.hit.id)] = rows.get(item.hit.id)
-    present = [(item, r) for item in found if (r := records.get((id(item.source), item.hit.id)))]
+            records[(id(source), item.id)] = rows.get(item.id)
+    present = [(item, r) for item in found if (r := records.get((id(item.source), item.id)))]
     # (a record missing was removed from the catalogue after the index was loaded)
     names = known.match_many([(r.md5, r.sha1, r.sha256) for _, r in present]) if known.sets else []
     results: list[ResultRecord] = []
@@ -71,12 +80,12 @@ def _records(found: list[_Found], known: KnownFiles) -> list[ResultRecord]:
         results.append(
             ResultRecord(
                 rank=len(results) + 1,
-                id=item.hit.id,
+                id=item.id,
                 path=record.path,
                 absolute_path=os.fsdecode(
                     os.path.join(os.fsencode(item.source.root), record.relpath)
                 ),
-                score=item.hit.score,
+                score=item.score,
                 scene=record.scene or "",
                 sha256=record.sha256,
                 size=record.size,
@@ -85,17 +94,65 @@ def _records(found: list[_Found], known: KnownFiles) -> list[ResultRecord]:
                 case=str(item.source.root) if item.source.case_id is not None else None,
                 case_id=item.source.case_id,
                 known=names[n] if names else None,
+                md5=record.md5,
+                sha1=record.sha1,
+                similarity=item.similarity,
+                pdq_distance=item.distance,
+                near_copy=item.distance is not None and item.distance <= threshold,
             )
         )
     return results
 
 
+def _candidates(
+    query: QueryImage, source: SearchSource, hits: list[Hit], settings: QuerySettings, dim: int
+) -> list[_Found]:
+    """The deep vectors' hits and the PDQ scan's closest matches of one source, scored."""
+    similarity = {hit.id: hit.score for hit in hits}
+    hashes = source.indexes.hashes
+    distance: dict[int, int] = {}
+    if query.pdq and len(hashes.ids):
+        matrix = hashes.derived.get("matrix")
+        if matrix is None:
+            matrix = hashes.derived["matrix"] = HashMatrix(hashes.hashes, hashes.quality)
+        distances = matrix.distances(list(query.pdq))
+        for file_id, d in zip(*closest(distances, hashes.ids), strict=True):
+            distance[int(file_id)] = int(d)
+        known_ids = np.array(sorted(similarity), dtype=np.int64)
+        where = np.searchsorted(hashes.ids, known_ids)
+        for file_id, at in zip(known_ids, where, strict=True):
+            if at < len(hashes.ids) and hashes.ids[at] == file_id and distances[at] <= 256:
+                distance[int(file_id)] = int(distances[at])
+        missing = np.array([i for i in distance if i not in similarity], dtype=np.int64)
+        vectors = source.catalog.vectors(missing, dim)
+        for file_id, value in zip(missing, similarities(query.vectors, vectors), strict=True):
+            similarity[int(file_id)] = float(value)
+    threshold = settings.near_copy_threshold
+    return [
+        _Found(
+            file_id,
+            source,
+            fused_score(value, distance.get(file_id), threshold),
+            value,
+            distance.get(file_id),
+        )
+        for file_id, value in similarity.items()
+    ]
+
+
 def _hits(
-    query: QueryImage, sources: list[SearchSource], scenes: list[str], head: SceneHead, k: int
+    query: QueryImage,
+    sources: list[SearchSource],
+    scenes: list[str],
+    head: SceneHead,
+    settings: QuerySettings,
+    k: int,
 ) -> tuple[list[_Found], int, int, int]:
-    """The best ``k`` hits over all sources, and the vectors searched, in total and pending."""
+    """The best ``k`` candidates over all sources, and the vectors searched, in total and
+    pending."""
     found: list[_Found] = []
     searched = total = pending = 0
+    dim = int(query.vectors.shape[1])
     for source in sources:
         embedder_id = source.catalog.embedder_id(query.embedder)
         with source.indexes.lock:
@@ -104,11 +161,11 @@ def _hits(
             hits, in_source = source.indexes.search(
                 query.vectors, [s for s in scenes if s in counts], k
             )
-        found += [_Found(hit, source) for hit in hits]
+            found += _candidates(query, source, hits, settings, dim)
         searched += in_source
         total += sum(counts.values())
         pending += source.catalog.pending(embedder_id)
-    found.sort(key=lambda f: (-f.hit.score, f.source.case_id or "", f.hit.id))
+    found.sort(key=lambda f: (-f.score, f.source.case_id or "", f.id))
     return found[:k], searched, total, pending
 
 
@@ -122,8 +179,8 @@ def search(
     with KnownFiles.open() as known:
         fetch = settings.k
         while True:
-            found, searched, total, pending = _hits(query, sources, scenes, head, fetch)
-            results = _records(found, known)
+            found, searched, total, pending = _hits(query, sources, scenes, head, settings, fetch)
+            results = _records(found, known, settings.near_copy_threshold)
             if not settings.hide_known:
                 break
             results = [r for r in results if r.known is None]
@@ -164,3 +221,33 @@ def run_query(
 ) -> QueryResult:
     """Search one case for images like ``image_path``; raises UnreadableImageError."""
     return search(embed_query(image_path, embedder, head, settings), [source], head, settings)
+
+
+def merge_results(parts: list[QueryResult], settings: QuerySettings) -> QueryResult:
+    """One result from the results of the same query over disjoint sets of cases (searched
+    apart, e.g. on cluster workers): hits merged by score as :func:`search` orders them, the
+    best ``k`` kept and renumbered, the counts summed; results marked again with this user's
+    hash sets (and left out with ``hide_known``)."""
+    first = parts[0]
+    merged = sorted(
+        (r for part in parts for r in part.results),
+        key=lambda r: (-r.score, r.case_id or "", r.id),
+    )
+    with KnownFiles.open() as known:
+        names = known.match_many([(r.md5, r.sha1, r.sha256) for r in merged]) if known.sets else []
+        known_sets = [info.name for info in known.sets]
+    marked = [
+        dataclasses.replace(r, known=names[n] if names else None) for n, r in enumerate(merged)
+    ]
+    if settings.hide_known:
+        marked = [r for r in marked if r.known is None]
+    results = [dataclasses.replace(r, rank=n) for n, r in enumerate(marked[: settings.k], 1)]
+    return dataclasses.replace(
+        first,
+        settings=settings,
+        vectors_searched=sum(p.vectors_searched for p in parts),
+        vectors_total=sum(p.vectors_total for p in parts),
+        vectors_pending=sum(p.vectors_pending for p in parts),
+        results=results,
+        known_sets=known_sets,
+    )

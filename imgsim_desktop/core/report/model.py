@@ -70,7 +70,7 @@ class MatchEntry:
 
     Attributes:
         rank: the rank in the query's results (kept when only marked matches are reported).
-        score: cosine similarity to the query.
+        score: the ranking score: similarity plus the PDQ bonus (README, Quality).
         scene: the match's scene class.
         path: relative to the case folder.
         catalogue_sha256: the hash recorded when the file was indexed.
@@ -80,6 +80,10 @@ class MatchEntry:
         mark: the examiner's mark (``include``, ``not_relevant``) or None.
         note: the examiner's note or None.
         known: the known-file hash sets holding the file (names joined by ", "), or None.
+        similarity: the deep vectors' cosine (``score`` adds the PDQ bonus, see README).
+        pdq_distance: PDQ Hamming distance to the query, or None when a hash is unusable.
+        near_copy: ``pdq_distance`` at or under the query's near-copy threshold.
+        pdq_hash: the file's PDQ hash as indexed (hex), or None.
     """
 
     rank: int
@@ -92,6 +96,10 @@ class MatchEntry:
     mark: str | None = None
     note: str | None = None
     known: str | None = None
+    similarity: float = 0.0
+    pdq_distance: int | None = None
+    near_copy: bool = False
+    pdq_hash: str | None = None
 
 
 @dataclass
@@ -170,6 +178,10 @@ class ReportData:
             {
                 "rank": m.rank,
                 "score": round(m.score, 6),
+                "similarity": round(m.similarity, 6),
+                "pdq_distance": m.pdq_distance,
+                "near_copy": m.near_copy,
+                "pdq_hash": m.pdq_hash,
                 "scene": m.scene,
                 "path": m.path,
                 **evidence(m.evidence),
@@ -212,6 +224,7 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
             }
             for s in known_files.sets
         ]
+    pdq = case.pdq_hashes([r.id for r in results])
     matches = []
     for record, facts, known_as in zip(results, evidence, known[1:], strict=True):
         mark = marks[record.path]
@@ -228,6 +241,10 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
                 note=mark.note if mark else None,
                 # a file unreadable now is reported with what the query found
                 known=known_as if facts.sha256 else record.known,
+                similarity=record.similarity,
+                pdq_distance=record.pdq_distance,
+                near_copy=record.near_copy,
+                pdq_hash=pdq.get(record.id),
             )
         )
     identity = case.embedder.identity

@@ -228,6 +228,12 @@ def _relationship(graph: _Graph, m: MatchEntry, source: str, target: str) -> str
             "@type": SIMILARITY_FACET,
             "imgsim:similarityScore": _typed(f"{m.score:.6f}", "xsd:decimal"),
             "imgsim:rank": _typed(m.rank, "xsd:positiveInteger"),
+            "imgsim:nearCopy": m.near_copy,
+            **(
+                {"imgsim:pdqDistance": _typed(m.pdq_distance, "xsd:nonNegativeInteger")}
+                if m.pdq_distance is not None
+                else {}
+            ),
             "imgsim:scene": m.scene,
             "imgsim:integrity": m.integrity,
         }
@@ -271,8 +277,9 @@ def _declarations() -> list[dict[str, Any]]:
             "rdfs:subClassOf": _ref("uco-core:Facet"),
             "rdfs:label": "VisualSimilarityFacet",
             "rdfs:comment": "How similar the source file of a relationship looks to its target "
-            "(imgsim): cosine score, rank among the query's results, scene class, integrity of "
-            "the file at export time.",
+            "(imgsim): ranking score (cosine similarity plus the PDQ near-copy bonus), rank "
+            "among the query's results, whether it is a near copy and its PDQ distance, scene "
+            "class, integrity of the file at export time.",
         }
     ]
 

@@ -79,11 +79,19 @@ def _exif(e: FileEvidence) -> str:
     return "<br>".join(parts)
 
 
+def _copy(m: MatchEntry) -> str:
+    """The near-copy verdict and the PDQ distance under the score."""
+    if m.pdq_distance is None:
+        return '<br><span class="muted">PDQ n/a</span>'
+    label = '<br><b class="warn">near copy</b>' if m.near_copy else ""
+    return f'{label}<br><span class="muted">PDQ {m.pdq_distance}</span>'
+
+
 def _match_row(m: MatchEntry) -> str:
     e = m.evidence
     mark = _e(m.mark or "-") + (f"<br>{_e(m.note)}" if m.note else "")
     return (
-        f"<tr><td>{m.rank}</td><td>{m.score:.4f}<br>{_e(m.scene)}</td>"
+        f"<tr><td>{m.rank}</td><td>{m.score:.4f}<br>{_e(m.scene)}{_copy(m)}</td>"
         f'<td class="img">{_img(e, m.path)}</td>'
         f'<td class="file"><b>{_e(m.path)}</b><br><span class="muted">{_e(e.path)}</span><br>'
         f"{_e(e.size)} bytes, {_e(e.dimensions or '-')}, modified {_e(e.modified_utc)} UTC"

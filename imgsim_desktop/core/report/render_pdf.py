@@ -126,7 +126,12 @@ def _match_row(m: MatchEntry, st: dict[str, ParagraphStyle]) -> list[Any]:
         note = f"; note: {_t(m.note)}" if m.note else ""
         cell.append(Paragraph(f"<b>examiner mark: {_t(m.mark)}</b>{note}", st["base"]))
     return [
-        Paragraph(f"<b>{m.rank}</b><br/>{m.score:.4f}<br/>{_t(m.scene)}", st["base"]),
+        Paragraph(
+            f"<b>{m.rank}</b><br/>{m.score:.4f}<br/>{_t(m.scene)}<br/>"
+            + ("<b>near copy</b><br/>" if m.near_copy else "")
+            + (f"PDQ {m.pdq_distance}" if m.pdq_distance is not None else "PDQ n/a"),
+            st["base"],
+        ),
         _thumb(m.evidence),
         cell,
     ]

@@ -23,6 +23,10 @@ JSON_VERSION = 1
 CSV_COLUMNS = (
     "rank",
     "score",
+    "similarity",
+    "near_copy",
+    "pdq_distance",
+    "pdq_hash",
     "scene",
     "path",
     "absolute_path",
@@ -98,6 +102,10 @@ def render_csv(report: ReportData) -> bytes:
         row = {
             "rank": m.rank,
             "score": f"{m.score:.6f}",
+            "similarity": f"{m.similarity:.6f}",
+            "near_copy": "yes" if m.near_copy else "no",
+            "pdq_distance": m.pdq_distance,
+            "pdq_hash": m.pdq_hash,
             "scene": m.scene,
             "path": m.path,
             "absolute_path": e.path,

@@ -7,7 +7,9 @@ application, and one ``Media`` record per distinct file content among the query 
 a match that is the query file itself, or byte-identical copies, share one Media whose
 ``MediaFiles`` lists every path. Each Media carries the MD5, SHA-1 and size of the bytes read at
 export time, the SHA-256 in ``AlternativeHashes``, the MIME type, and the similarity finding in
-``MediaMetadata`` (``ImgSim.*`` properties: role, query, rank, score, scene, known, integrity);
+``MediaMetadata`` (``ImgSim.*`` properties: role, query, rank, score, scene, known, integrity,
+``ImgSim.NearCopy`` as a JSON boolean and the PDQ distance; the PDQ hash as indexed is an
+alternative hash);
 the examiner's note is ``Comments`` and the mark ``Tags``. Booleans are JSON booleans; the file
 is UTF-8 without a byte-order mark. ``Category`` is never written: imgsim has no way for the
 examiner to categorise a file, and a category is the examiner's call. A file that could not be
@@ -49,6 +51,9 @@ class _Media:
     marks: list[str] = field(default_factory=list)
     known: list[str] = field(default_factory=list)
     integrity: list[str] = field(default_factory=list)
+    near_copy: bool = False
+    pdq_distances: list[str] = field(default_factory=list)
+    pdq_hash: str | None = None
 
     def add(self, evidence: FileEvidence, role: str) -> None:
         if evidence.path not in self.paths:
@@ -94,6 +99,9 @@ def _gather(report: ReportData) -> list[_Media]:
         found.notes.append(m.note or "")
         found.marks.append(f"imgsim:{m.mark}" if m.mark else "")
         found.known.append(m.known or "")
+        found.near_copy = found.near_copy or m.near_copy
+        found.pdq_distances.append("" if m.pdq_distance is None else str(m.pdq_distance))
+        found.pdq_hash = found.pdq_hash or m.pdq_hash
         if m.integrity != INTEGRITY_OK:
             found.integrity.append(f"{m.path}: {m.integrity}")
     return list(media.values())
@@ -110,11 +118,21 @@ def _metadata(found: _Media, report: ReportData) -> list[dict[str, str]]:
         ("Integrity", "; ".join(found.integrity)),
         ("Model", f"{report.model} (weights SHA-256 {report.weights_sha256})"),
     ]
-    return [
+    rows: list[dict[str, Any]] = [
         {"PropertyName": PROPERTY_PREFIX + name, "PropertyValue": value}
         for name, value in properties
         if value
     ]
+    if "match" in found.roles:  # the near-copy verdict, as a JSON boolean, for every match
+        rows.append(
+            {"PropertyName": PROPERTY_PREFIX + "NearCopy", "PropertyValue": found.near_copy}
+        )
+        if any(found.pdq_distances):
+            distances = ", ".join(d for d in found.pdq_distances if d)
+            rows.append(
+                {"PropertyName": PROPERTY_PREFIX + "PdqDistance", "PropertyValue": distances}
+            )
+    return rows
 
 
 def _media_record(media_id: int, found: _Media, report: ReportData) -> dict[str, Any]:
@@ -130,7 +148,8 @@ def _media_record(media_id: int, found: _Media, report: ReportData) -> dict[str,
         "DateUpdated": report.created_utc,
         "Comments": " | ".join(_unique(found.notes)) or None,
         "Tags": ", ".join(_unique(found.marks)) or None,
-        "AlternativeHashes": [{"HashName": "SHA256", "HashValue": e.sha256.upper()}],
+        "AlternativeHashes": [{"HashName": "SHA256", "HashValue": e.sha256.upper()}]
+        + ([{"HashName": "PDQ", "HashValue": found.pdq_hash.upper()}] if found.pdq_hash else []),
         "MediaFiles": [
             {
                 "MD5": e.md5.upper(),

@@ -341,6 +341,18 @@ class Catalog:
                 found[int(i)] = bytes(d)
         return found
 
+    def searchable_extras(
+        self, kind: str, embedder_id: int | None
+    ) -> tuple[np.ndarray, list[bytes]]:
+        """(ids, data) of one kind of extras for every searchable file (indexed, vector made by
+        ``embedder_id``), by id."""
+        rows = self._db.execute(
+            "SELECT e.id, e.data FROM extras e JOIN files f ON f.id = e.id "
+            "WHERE e.kind = ? AND f.status = ? AND f.embedder_id = ? ORDER BY e.id",
+            (kind, STATUS_INDEXED, embedder_id),
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), np.int64, len(rows)), [bytes(r[1]) for r in rows]
+
     def records(self, ids: Iterable[int]) -> dict[int, FileRecord]:
         found: dict[int, FileRecord] = {}
         for chunk in _chunks(ids):

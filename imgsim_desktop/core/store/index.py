@@ -35,6 +35,7 @@ from imgsim_desktop.core.errors import StorageError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.hash_file import HashFile
 from imgsim_desktop.core.store.locking import INDEX_LOCK, FileLock, files_lock
 
 INDEX_FORMAT = 1
@@ -309,6 +310,8 @@ class SceneIndexes:
         self.params = params or IndexParams()
         self._loaded: dict[str, SceneIndex] = {}
         self.storage_error: StorageError | None = None
+        #: The perceptual hashes of the same searchable files, synced with the indexes.
+        self.hashes = HashFile(folder, embedder_key, read_only)
         #: Held by a query around sync + search (a process may share this object between threads).
         self.lock = threading.Lock()
         self._synced: tuple[int, tuple[str, ...], dict[str, int]] | None = None
@@ -378,6 +381,7 @@ class SceneIndexes:
                         continue
                 index.rebuild(want, catalog.vectors(want, self._dim))
                 self._save(index, generation, persist)
+            self.hashes.sync(catalog, embedder_id, generation, persist and not self.storage_error)
             self._synced = (generation, tuple(scenes), dict(counts))
         return counts
 
