@@ -67,7 +67,9 @@ def reserve_none_references() -> bool:
     count = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt, the object's first field
     before = sys.getrefcount(None)
     count.value += NONE_RESERVE
-    if sys.getrefcount(None) - before != NONE_RESERVE:  # not the layout expected: undo
+    # Not the layout expected: undo. Compared with a margin, not exactly: a garbage collection
+    # or a freed temporary in between drops a reference or two of None (seen: 1 in 2 runs).
+    if abs(sys.getrefcount(None) - before - NONE_RESERVE) > NONE_RESERVE // 2:
         count.value -= NONE_RESERVE
         return False
     _none_reserved = True
