@@ -55,9 +55,10 @@ class CaseBrowser(QWidget):
         header = self.folders.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2):
+        for column in (1, 2):  # wide enough for the header's words
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            self.folders.setColumnWidth(column, 58)
+            title = FolderTreeModel.COLUMNS[column]
+            self.folders.setColumnWidth(column, header.fontMetrics().horizontalAdvance(title) + 16)
         self.folders.setToolTip("Click a folder to show only its results")
         self.folders.selectionModel().selectionChanged.connect(self._on_folder)
         self.scenes = QListWidget()

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The detail pane: a large, zoomable preview of the selected result (optionally beside the
-query) and its facts: case, path, size, SHA-256, dimensions, EXIF date/camera/GPS, scene, score.
+query) and its facts: case, path, size, SHA-256, dimensions, EXIF date/camera/GPS, scene, and
+the match in words (``results/explain.py``): the similarity, the PDQ distance, the near-copy verdict
+and what the ranking score is made of.
 
 The result's thumbnail (the grid's, from the disk cache when it holds it) is shown at once; the
 large preview is then read from the evidence. When the evidence cannot be read (a drive not
@@ -26,12 +28,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from imgsim_desktop.core.evidence.thumbs import make_thumbnail
+from imgsim_desktop.core.model.pdq import NEAR_COPY_DISTANCE
 from imgsim_desktop.core.pipeline.search import ResultRecord
+from imgsim_desktop.ui.results import explain
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider, ThumbRequest, to_qimage
 from imgsim_desktop.ui.tasks import Task, TaskGroup
 from imgsim_desktop.ui.zoom_view import ZoomView
@@ -99,7 +104,11 @@ class DetailPane(QWidget):
         for name in (
             "Case",
             "Path",
-            "Rank / score",
+            "Rank",
+            "Near copy",
+            "Similarity",
+            "PDQ distance",
+            "Score",
             "Scene",
             "Size",
             "Dimensions",
@@ -112,6 +121,7 @@ class DetailPane(QWidget):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts[name] = label
+            label.setToolTip(explain.FACT_TOOLTIPS.get(name, ""))
             form.addRow(f"{name}:", label)
         self.note = QLineEdit()
         self.note.setPlaceholderText(NOTE_PLACEHOLDER)
@@ -129,7 +139,14 @@ class DetailPane(QWidget):
         layout.addLayout(previews, 3)
         layout.addWidget(self.source_line)
         layout.addLayout(buttons)
-        layout.addLayout(form)
+        facts = QWidget()
+        facts.setLayout(form)
+        scroll = QScrollArea()  # the facts scroll rather than being cut off in a short pane
+        scroll.setWidget(facts)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # lines wrap
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        layout.addWidget(scroll, 2)
 
     def set_query(self, path: Path | None) -> None:
         self._query_path = path
@@ -144,6 +161,7 @@ class DetailPane(QWidget):
         request: ThumbRequest | None = None,
         case_label: str = "",
         reviewable: bool = True,
+        near_copy_threshold: int = NEAR_COPY_DISTANCE,
     ) -> None:
         """Show ``record`` (None: nothing); ``request``: its thumbnail, shown at once;
         ``reviewable`` False for a file of another case (no note shown or edited here)."""
@@ -164,7 +182,11 @@ class DetailPane(QWidget):
         values = {
             "Case": case_label or "–",
             "Path": record.absolute_path,
-            "Rank / score": f"#{record.rank} / {record.score:.4f}",
+            "Rank": f"#{record.rank}",
+            "Near copy": explain.verdict_text(record, near_copy_threshold),
+            "Similarity": explain.similarity_text(record),
+            "PDQ distance": explain.pdq_text(record, near_copy_threshold),
+            "Score": explain.score_text(record),
             "Scene": record.scene,
             "Size": f"{_human_size(record.size)} ({record.size:,} bytes)",
             "Dimensions": f"{record.width} × {record.height}" if record.width else "–",
@@ -173,6 +195,9 @@ class DetailPane(QWidget):
         values.update(facts or {})
         for name, label in self.facts.items():
             label.setText(values.get(name, "–"))
+        self.facts["Near copy"].setStyleSheet(
+            "color: #d35400; font-weight: bold;" if record.near_copy else ""
+        )
         self._load(Path(record.absolute_path), self.preview)
         self._show_thumbnail(request)
         self._load_exif(record)

@@ -81,7 +81,8 @@ def build_folder_tree(files: dict[str, tuple[int, int]]) -> FolderNode:
 class FolderTreeModel(QAbstractItemModel):
     """Folder / images / unreadable, children fetched ``FETCH`` at a time."""
 
-    COLUMNS = ("Folder", "Images", "Unreadable")
+    COLUMNS = ("Folder", "Images", "Unread.")
+    HEADER_TIPS = ("Folders of the case", "Images below the folder", "Files that could not be read")
     FETCH = 200
 
     def __init__(self, parent=None) -> None:
@@ -170,4 +171,10 @@ class FolderTreeModel(QAbstractItemModel):
             and 0 <= section < len(self.COLUMNS)
         ):
             return self.COLUMNS[section]
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.ToolTipRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.HEADER_TIPS[section]
         return None

@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         self.export_action, self.zoom = actions.export, actions.zoom
         self.show_hidden = actions.show_hidden
         self.hide_known = actions.hide_known
+        self.near_copies_only = actions.near_copies_only
 
     def _connect(self) -> None:
         self.browser.open_requested.connect(lambda path: self.open_case(Path(path)))
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
         self.hide_known.toggled.connect(self._rerun_query)
+        self.near_copies_only.toggled.connect(self.proxy.set_near_copies_only)
         self.detail.note_edited.connect(self._save_note)
         self.model_loader.state_changed.connect(self._on_model_state)
 
@@ -348,7 +350,9 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(True)
         indexing = self.session is not None and self.session.indexing
         self.query_pane.show_result(result, indexing=indexing)
-        self.model.set_results(result.results)
+        self.model.set_results(
+            result.results, near_copy_threshold=result.settings.near_copy_threshold
+        )
         if self.proxy.rowCount():
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         self.results_shown.emit(self.model.rowCount())
@@ -363,7 +367,11 @@ class MainWindow(QMainWindow):
         note = self.session.note(record.path, record.sha256) if self.session else ""
         label = str(self.session.root) if self.session else ""
         self.detail.show_record(
-            record, note=note, request=self.model.request(row), case_label=label
+            record,
+            note=note,
+            request=self.model.request(row),
+            case_label=label,
+            near_copy_threshold=self.model.near_copy_threshold,
         )
 
     def _save_note(self, record, note: str) -> None:

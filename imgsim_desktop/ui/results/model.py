@@ -7,7 +7,8 @@ size for the disk cache; with its case's archive folder for a past case searched
 ``data()`` for the decoration role returns the kept thumbnail or a placeholder (and queues the
 load), so only tiles that are painted get loaded. When a thumbnail arrives, ``dataChanged`` is
 emitted for that row and role only. A filter proxy narrows the grid by scene, folder and review
-mark.
+mark, and to near copies only (PDQ, see ``explain.py``). Results of a search over several cases
+name their case (``CaseRole``: the case folder's name, with the full folder in the tooltip).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QPixmap
 
+from imgsim_desktop.core.model.pdq import NEAR_COPY_DISTANCE
 from imgsim_desktop.core.pipeline.search import ResultRecord
+from imgsim_desktop.ui.results import explain
 from imgsim_desktop.ui.results.thumbnails import (
     ThumbnailProvider,
     ThumbOrigin,
@@ -39,6 +42,9 @@ RankRole = Qt.ItemDataRole.UserRole + 3
 MarkRole = Qt.ItemDataRole.UserRole + 4
 LoadedRole = Qt.ItemDataRole.UserRole + 5
 KnownRole = Qt.ItemDataRole.UserRole + 6  # the hash sets holding the file, or None
+NearCopyRole = Qt.ItemDataRole.UserRole + 7  # bool: PDQ says it is a near copy of the query
+CaptionRole = Qt.ItemDataRole.UserRole + 8  # the tile's right-hand caption (the similarity)
+CaseRole = Qt.ItemDataRole.UserRole + 9  # the case folder's name (a search of past cases), or None
 
 MARK_INCLUDE = "include"
 MARK_NOT_RELEVANT = "not_relevant"
@@ -56,17 +62,23 @@ class ResultsModel(QAbstractListModel):
         self._requests: list[ThumbRequest] = []
         self._row_of: dict[str, int] = {}
         self._marks: dict[tuple[str, str | None], str] = {}
+        self.near_copy_threshold = NEAR_COPY_DISTANCE
         self._placeholder = QPixmap(8, 8)
         self._placeholder.fill(QColor("#3a3f44"))
         thumbnails.ready.connect(self._on_thumbnail)
 
     # --- contents -------------------------------------------------------------------------
     def set_results(
-        self, records: list[ResultRecord], archives: dict[str, Path] | None = None
+        self,
+        records: list[ResultRecord],
+        archives: dict[str, Path] | None = None,
+        near_copy_threshold: int = NEAR_COPY_DISTANCE,
     ) -> None:
         """Replace every row (a new query); queued thumbnails of the old rows are dropped.
-        ``archives``: archive folder by case id, for results of cases searched from a library."""
+        ``archives``: archive folder by case id, for results of cases searched from a library;
+        ``near_copy_threshold``: the query's (for the words of tooltips)."""
         self.beginResetModel()
+        self.near_copy_threshold = near_copy_threshold
         self._thumbnails.new_generation()
         self._records = list(records)
         self._requests = [
@@ -136,6 +148,12 @@ class ResultsModel(QAbstractListModel):
             return self._thumbnails.has(request.key)
         if role == KnownRole:
             return record.known
+        if role == NearCopyRole:
+            return record.near_copy
+        if role == CaptionRole:
+            return explain.tile_caption(record)
+        if role == CaseRole:
+            return _case_name(record.case) if record.case_id is not None else None
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -153,7 +171,10 @@ class ResultsModel(QAbstractListModel):
         return mime
 
     def _tooltip(self, record: ResultRecord, request: ThumbRequest) -> str:
-        lines = [f"#{record.rank}  score {record.score:.4f}", record.path]
+        lines = explain.tooltip_lines(record, self.near_copy_threshold)
+        if record.case_id is not None:
+            lines.append(f"case: {record.case}")
+        lines.append(record.path)
         lines += [f"scene: {record.scene}", f"SHA-256: {record.sha256}"]
         if record.known:
             lines.append(f"known: {record.known}")
@@ -170,14 +191,27 @@ class ResultsModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, LoadedRole])
 
 
+def _case_name(folder: str | None) -> str:
+    """The last part of a case folder as indexed (any platform's separators)."""
+    text = (folder or "").rstrip("/\\")
+    return text.replace("\\", "/").rsplit("/", 1)[-1] or text or "?"
+
+
 class ResultsFilter(QSortFilterProxyModel):
-    """Shows the rows of the chosen scene(s) and folder; hides not-relevant ones unless asked."""
+    """Shows the rows of the chosen scene(s) and folder, or near copies only; hides
+    not-relevant ones unless asked."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._scenes: set[str] | None = None
         self._folder = ""
         self._show_not_relevant = False
+        self._near_copies_only = False
+
+    def set_near_copies_only(self, only: bool) -> None:
+        self.beginFilterChange()
+        self._near_copies_only = only
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_scenes(self, scenes: set[str] | None) -> None:
         self.beginFilterChange()
@@ -201,5 +235,7 @@ class ResultsFilter(QSortFilterProxyModel):
         if self._scenes is not None and record.scene not in self._scenes:
             return False
         if self._folder and not record.path.startswith(self._folder + "/"):
+            return False
+        if self._near_copies_only and not record.near_copy:
             return False
         return self._show_not_relevant or model.data(index, MarkRole) != MARK_NOT_RELEVANT
