@@ -6,7 +6,9 @@ The window shows first; the model loads in the background (:class:`~imgsim_deskt
 and a query asked meanwhile waits for it. Opening a case tears the previous session down first (its tasks cancelled, its connections cut,
 its folders, failures, progress and results cleared). How an indexing run ended decides what the
 window asks: evidence that looks unmounted is forgotten only on the examiner's word, and a folder
-that holds a known case whose folder is gone is offered the relink.
+that holds a known case whose folder is gone is offered the relink. "Search past cases" runs the
+query over every case of this user and the library folders' archives instead (``past_cases.py``);
+its results name their case, and only those of the open case can be marked or noted.
 
 Signals:
     results_shown: (int) rows in the result grid after a query finished.
@@ -34,6 +36,7 @@ from imgsim_desktop import __version__
 from imgsim_desktop.core.errors import CaseMovedError, EvidenceUnavailableError, ImgsimError
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.pipeline.query import QuerySettings
 from imgsim_desktop.core.pipeline.search import QueryResult
 from imgsim_desktop.core.progress import ProgressEvent
 from imgsim_desktop.core.store.registry import relink_case
@@ -53,6 +56,7 @@ from imgsim_desktop.ui.index_panel import IndexPanel
 from imgsim_desktop.ui.model_guard import GuardedEmbedder
 from imgsim_desktop.ui.model_loader import ModelLoader, ModelState
 from imgsim_desktop.ui.overview import CaseOverview, status_line
+from imgsim_desktop.ui.past_cases import PastCaseSearch, search_past_cases
 from imgsim_desktop.ui.query_pane import QueryPane
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
@@ -63,7 +67,7 @@ from imgsim_desktop.ui.results.model import (
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
 from imgsim_desktop.ui.results.view import ResultsView
 from imgsim_desktop.ui.session import CaseSession, IndexEnd, IndexOutcome
-from imgsim_desktop.ui.tasks import TaskGroup, TaskRunner
+from imgsim_desktop.ui.tasks import Task, TaskGroup, TaskRunner
 from imgsim_desktop.ui.window_actions import build_actions
 
 #: The title of the one message box a model that cannot load gives.
@@ -107,6 +111,8 @@ class MainWindow(QMainWindow):
         self.overview = CaseOverview()
         self.query_path: Path | None = None
         self.last_result: QueryResult | None = None
+        self._past_task: Task | None = None  # a search of past cases in flight
+        self._open_case_id: str | None = None  # the open case's id, when past cases are shown
         self.interactive = True
         self._index_state = ""
         #: False in screenshot mode: the user's layout and recent cases are neither used nor changed.
@@ -120,7 +126,7 @@ class MainWindow(QMainWindow):
         self.index_panel = IndexPanel()
         self.view = ResultsView()
         self.view.setModel(self.proxy)
-        self.query_pane = QueryPane(self.tasks, self.runner.previews)
+        self.query_pane = QueryPane(self.tasks, self.runner.previews, remember=remember_settings)
         self.detail = DetailPane(self.tasks, self.runner.previews, self.thumbnails)
         self._build_layout()
         self._build_actions()
@@ -233,6 +239,8 @@ class MainWindow(QMainWindow):
         self.overview = CaseOverview()
         self._index_state = ""
         self.last_result = None
+        self.tasks.detach(self._past_task)
+        self._past_task = None
         self.model_loader.forget("query")
         self.export_action.setEnabled(False)
         self.model.clear()
@@ -322,18 +330,28 @@ class MainWindow(QMainWindow):
 
     # --- queries --------------------------------------------------------------------------
     def run_query(self, path: Path) -> None:
-        """Search the open case (what is indexed so far) with the image at ``path``."""
-        if self.session is None:
+        """Search the open case (what is indexed so far) with the image at ``path``, or every
+        past case when "Search past cases" is ticked."""
+        past = self.query_pane.past_cases.isChecked()
+        if self.session is None and not past:
             self.show_error("No case open", ImgsimError("Open a case folder before searching."))
             return
         self.query_path = path
         self.query_pane.show_pending(path)
         self.detail.set_query(path)
         self.model.clear()
+        self.tasks.detach(self._past_task)
+        self._past_task = None
+        if self.session is not None:
+            self.session.drop_query()
         if not self.model_loader.ended:  # kept, and run once the model is loaded
             self.query_pane.show_waiting_for_model()
             self.model_loader.when_ready("query", lambda: self.run_query(path))
             return
+        if past:
+            self._run_past_query(path)
+            return
+        assert self.session is not None
         self.session.query(
             path,
             self.query_pane.k.value(),
@@ -341,12 +359,50 @@ class MainWindow(QMainWindow):
             self.hide_known.isChecked(),
         )
 
+    def _run_past_query(self, path: Path) -> None:
+        settings = QuerySettings(
+            k=self.query_pane.k.value(),
+            all_scenes=self.query_pane.all_scenes.isChecked(),
+            hide_known=self.hide_known.isChecked(),
+        )
+        libraries = list(self.query_pane.library_folders)
+        embedder, head = self.embedder, self._head
+        root = self.session.root if self.session is not None else None
+        self.query_pane.searched.setText("searching past cases…")
+        self._past_task = self.tasks.start(
+            lambda _progress, _cancel: search_past_cases(
+                path, libraries, embedder, head, settings, root
+            ),
+            name="search past cases",
+            finished=self._on_past_result,
+            failed=self._on_past_failed,
+        )
+
+    def _on_past_failed(self, exc: BaseException) -> None:
+        self._past_task = None
+        self.query_pane.searched.setText(f"not searched: {error_text(exc)}")
+        self.show_error("Search of past cases failed", exc)
+
+    def _on_past_result(self, search: PastCaseSearch) -> None:
+        self._past_task = None
+        result = search.result
+        self.last_result = result
+        self._open_case_id = search.open_case_id
+        self.export_action.setEnabled(False)  # a report is of one case: search it alone
+        self.query_pane.show_past_result(search)
+        self.model.set_results(result.results, search.archives, result.settings.near_copy_threshold)
+        if self.proxy.rowCount():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.results_shown.emit(self.model.rowCount())
+
     def _rerun_query(self) -> None:
-        if self.query_path is not None and self.session is not None:
+        past = self.query_pane.past_cases.isChecked()
+        if self.query_path is not None and (self.session is not None or past):
             self.run_query(self.query_path)
 
     def _on_query_result(self, result: QueryResult) -> None:
         self.last_result = result
+        self._open_case_id = None
         self.export_action.setEnabled(True)
         indexing = self.session is not None and self.session.indexing
         self.query_pane.show_result(result, indexing=indexing)
@@ -364,15 +420,25 @@ class MainWindow(QMainWindow):
             return
         row = self.proxy.mapToSource(current).row()
         record = self.model.record(row)
-        note = self.session.note(record.path, record.sha256) if self.session else ""
+        reviewable = self._reviewable(record)
+        note = self.session.note(record.path, record.sha256) if self.session and reviewable else ""
         label = str(self.session.root) if self.session else ""
+        if record.case_id is not None:  # a search of past cases
+            label = record.case or record.case_id
         self.detail.show_record(
             record,
             note=note,
             request=self.model.request(row),
             case_label=label,
+            reviewable=reviewable,
             near_copy_threshold=self.model.near_copy_threshold,
         )
+
+    def _reviewable(self, record) -> bool:
+        """True when ``record`` is a file of the open case (its marks and notes live there)."""
+        if self.session is None:
+            return False
+        return record.case_id is None or record.case_id == self._open_case_id
 
     def _save_note(self, record, note: str) -> None:
         if self.session is None:
@@ -389,6 +455,11 @@ class MainWindow(QMainWindow):
             return
         source = self.proxy.mapToSource(self.proxy.index(proxy_row, 0))
         record = self.model.record(source.row())
+        if not self._reviewable(record):
+            self.statusBar().showMessage(
+                f"A file of another case ({record.case}): open that case to mark it", 8000
+            )
+            return
         new = None if source.data(MarkRole) == mark else mark
         try:
             self.session.set_mark(record.path, record.sha256, new)

@@ -238,6 +238,12 @@ class CaseSession(QObject):
             failed=lambda exc: self._on_query_failed(wanted, exc),
         )
 
+    def drop_query(self) -> None:
+        """Forget the query in flight or waiting (another kind of search replaced it)."""
+        self.tasks.detach(self.query_task)
+        self.query_task = None
+        self._waiting = None
+
     def _on_query_failed(self, wanted: _Query, exc: BaseException) -> None:
         self.query_task = None
         if isinstance(exc, NotIndexedError) and self.indexing:
