@@ -14,7 +14,8 @@ other work on a shared machine hits every variant alike), each with the real mod
   ("uncached": the disk cache emptied, the in-memory one cleared) and with the disk cache holding
   them (the same query again, the in-memory cache cleared);
 - **reopened case, evidence unmounted**: a new window opens the case whose folder is now empty (the
-  drive not mounted) and searches it: how many visible tiles show a thumbnail, and how soon.
+  drive not mounted) and searches it with the last timed query (whose thumbnails were shown, so
+  the disk cache holds them): how many visible tiles show a thumbnail, and how soon.
 
 ``--compare REF`` runs the same measures on the code of git ref REF (exported with ``git
 archive``, run by the same interpreter) in the same rounds. Results go to
@@ -309,10 +310,12 @@ def main() -> int:
         shutil.copy(path, case)
     outside = scratch / "queries"  # query images outside the case (it is unmounted later)
     outside.mkdir()
-    step = max(1, len(images) // (args.queries + 3))
-    picked = [shutil.copy(images[i], outside) for i in range(0, step * (args.queries + 3), step)]
-    warmups, queries = [Path(p) for p in picked[:2]], [Path(p) for p in picked[2:-1]]
-    reopen_query = Path(picked[-1])
+    step = max(1, len(images) // (args.queries + 2))
+    picked = [shutil.copy(images[i], outside) for i in range(0, step * (args.queries + 2), step)]
+    warmups, queries = [Path(p) for p in picked[:2]], [Path(p) for p in picked[2:]]
+    # The reopened case is searched with the last timed query: the thumbnails it showed are the
+    # ones the disk cache can hold (an image never shown has no thumbnail anywhere).
+    reopen_query = queries[-1]
     variants = {"this branch": {"PYTHONPATH": str(ROOT)}}
     for i, ref in enumerate(args.compare):
         variants[ref] = {"PYTHONPATH": str(export_ref(ref, scratch / f"ref{i}"))}
