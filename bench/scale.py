@@ -142,7 +142,94 @@ def serve(args: argparse.Namespace, folder: Path) -> dict:
         out[mode] = {"p50_ms": round(float(np.percentile(ms, 50)), 3)}
         out[mode]["p99_ms"] = round(float(np.percentile(ms, 99)), 3)
     np.savez(folder / "found.npz", **results)
+    out["product_query"] = product_query(args, folder, loaded, queries, query_scenes)
     return out
+
+
+#: A query's views as the product searches them (upright, 3 quarter turns, 9 windows).
+VIEWS = 13
+RERANK_DIM = 768
+
+
+def _rerank_table(folder: Path, n: int, seed: int) -> Path:
+    """An SQLite table shaped as the catalogue's extras, with a float16 re-ranking vector per
+    id (built once per folder)."""
+    import sqlite3
+
+    path = folder / "rerank.sqlite"
+    if path.exists():
+        return path
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE extras (kind TEXT, id INTEGER, data BLOB, PRIMARY KEY (kind, id))")
+    rng = np.random.default_rng([seed, 7])
+    for start in range(0, n, 20000):
+        block = rng.standard_normal((min(20000, n - start), RERANK_DIM)).astype("<f2")
+        db.executemany(
+            "INSERT INTO extras VALUES ('rerank', ?, ?)",
+            ((start + i, row.tobytes()) for i, row in enumerate(block)),
+        )
+    db.commit()
+    db.close()
+    return path
+
+
+def product_query(
+    args: argparse.Namespace, folder: Path, loaded: dict, queries: np.ndarray, scenes: np.ndarray
+) -> dict:
+    """A warm query's search work as the product does it for a case of ``n`` images, without
+    the model: every view searched (k 100) in the query's scene and ``other``, the PDQ scan of
+    all ``n`` hashes with the 8 dihedral query hashes, and the exact re-ranking of the union of
+    candidates with float16 vectors read from SQLite by id. The forward passes of the query's
+    views are measured apart, on real pictures (``bench/retrieval.py``)."""
+    import sqlite3
+
+    from imgsim_desktop.core.model.pdq import HashMatrix
+    from imgsim_desktop.core.pipeline.ranking import closest
+
+    rng = np.random.default_rng([args.seed, 5])
+    hashes = rng.integers(0, 256, (args.n, 32), dtype=np.uint8)
+    matrix = HashMatrix(hashes, np.full(args.n, 100, np.uint8))
+    ids = np.arange(args.n, dtype=np.int64)
+    db = sqlite3.connect(_rerank_table(folder, args.n, args.seed))
+    timings: dict[str, list[float]] = {"search": [], "pdq": [], "rerank": [], "total": []}
+    for query, scene in list(zip(queries, scenes, strict=True))[: min(100, len(queries))]:
+        views = _normalise(query + 0.05 * rng.standard_normal((VIEWS, args.dim)).astype(np.float32))
+        query_hashes = [bytes(rng.integers(0, 256, 32, dtype=np.uint8)) for _ in range(8)]
+        t0 = time.perf_counter()
+        hits = [
+            h for name in sorted({SCENES[scene], "other"}) for h in loaded[name].search(views, 100)
+        ]
+        t1 = time.perf_counter()
+        near, _ = closest(matrix.distances(query_hashes), ids)
+        t2 = time.perf_counter()
+        wanted = sorted({h.id for h in hits} | set(near.tolist()))
+        rows = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += db.execute(
+                f"SELECT id, data FROM extras WHERE kind = 'rerank' AND id IN ({marks})", chunk
+            ).fetchall()
+        vectors = np.frombuffer(b"".join(d for _, d in rows), "<f2").reshape(-1, RERANK_DIM)
+        (
+            vectors.astype(np.float32) @ rng.standard_normal((RERANK_DIM, VIEWS)).astype(np.float32)
+        ).max(1)
+        t3 = time.perf_counter()
+        for key, value in (
+            ("search", t1 - t0),
+            ("pdq", t2 - t1),
+            ("rerank", t3 - t2),
+            ("total", t3 - t0),
+        ):
+            timings[key].append(value * 1000)
+    db.close()
+    return {
+        key: {
+            "p50_ms": round(float(np.percentile(v, 50)), 1),
+            "p90_ms": round(float(np.percentile(v, 90)), 1),
+        }
+        for key, v in timings.items()
+    }
 
 
 def exact(args: argparse.Namespace, folder: Path) -> dict:

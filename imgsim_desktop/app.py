@@ -145,13 +145,13 @@ def model_problem() -> Exception | None:
     """Why the model's files cannot load (weights, descriptor projection, scene head), or None.
     Cheap (no torch); torch itself is checked by the window (``check_libraries``)."""
     from imgsim_desktop.core.errors import ModelError
-    from imgsim_desktop.core.model.descriptor import bundled_projection
+    from imgsim_desktop.core.model.descriptor import bundled_descriptor
     from imgsim_desktop.core.model.embedder import weights_path
     from imgsim_desktop.core.model.scenes import bundled_head
 
     try:
         weights_path()
-        bundled_projection()
+        bundled_descriptor()
         bundled_head()
     except ModelError as exc:
         return exc

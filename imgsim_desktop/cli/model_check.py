@@ -16,7 +16,12 @@ import threading
 import numpy as np
 
 from imgsim_desktop.core.errors import ModelError
-from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, EmbedderIdentity
+from imgsim_desktop.core.model.embedder import (
+    Descriptions,
+    EfficientNetLiteEmbedder,
+    EmbedderIdentity,
+    Window,
+)
 
 
 class LoadCheckedEmbedder:
@@ -45,5 +50,15 @@ class LoadCheckedEmbedder:
                 raise self.load_error
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        return self.describe(images).index
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
         self._load()
-        return self._inner.embed(images)
+        return self._inner.describe(images)
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        return self._inner.project(rerank)
+
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        self._load()
+        return self._inner.describe_windows(image, windows)

@@ -214,6 +214,9 @@ class Case:
         rotations: bool = True,
         hide_known: bool = False,
         near_copy_threshold: int = NEAR_COPY_DISTANCE,
+        flips: bool = False,
+        scales: bool = True,
+        windows: bool = True,
     ) -> QueryResult:
         """Rank the case's images by similarity to ``image_path``; indexes nothing.
 
@@ -229,6 +232,9 @@ class Case:
             all_scenes=all_scenes,
             coverage=coverage,
             rotations=rotations,
+            flips=flips,
+            scales=scales,
+            windows=windows,
             hide_known=hide_known,
             near_copy_threshold=near_copy_threshold,
         )

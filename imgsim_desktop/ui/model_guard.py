@@ -20,9 +20,11 @@ import numpy as np
 
 from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.model.embedder import (
+    Descriptions,
     EfficientNetLiteEmbedder,
     Embedder,
     EmbedderIdentity,
+    Window,
     preload_libraries,
 )
 
@@ -92,13 +94,22 @@ class GuardedEmbedder:
         return self._embedder().identity
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        return self.describe(images).index
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
         inner = self._embedder()
         try:
-            return inner.embed(images)
+            return inner.describe(images)
         except LOAD_ERRORS as exc:
             with self._lock:
                 self.load_error = self.load_error or load_problem(exc)
             raise self.load_error from exc
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        return self._embedder().project(rerank)
+
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        return self._embedder().describe_windows(image, windows)
 
 
 def load_model(embedder: GuardedEmbedder) -> None:

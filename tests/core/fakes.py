@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from imgsim_desktop.core.model.embedder import EmbedderIdentity
+from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
 from imgsim_desktop.core.model.scenes import SceneHead
 
 DIM = 48
@@ -34,6 +34,23 @@ class FakeEmbedder:
             vector = small.reshape(-1) - 127.5
             out.append(vector / (np.linalg.norm(vector) or 1.0))
         return np.stack(out).astype(np.float32)
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
+        return Descriptions(self.embed(images))
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        raise AssertionError("a fake embedder makes no re-ranking vectors")
+
+    def describe_windows(self, image: np.ndarray, windows: tuple) -> Descriptions:
+        """The image and its windows, cropped out of the pixels."""
+        height, width = image.shape[:2]
+        crops = [
+            np.ascontiguousarray(
+                image[round(t * height) : round(b * height), round(left * width) : round(r * width)]
+            )
+            for t, b, left, r in windows
+        ]
+        return self.describe([image, *crops])
 
 
 def fake_head(threshold: float = 0.5, dim: int = DIM) -> SceneHead:

@@ -93,6 +93,9 @@ def test_csv_and_json_hashes_are_the_file_bytes_hashes(queried, tmp_path: Path) 
         "all_scenes": True,
         "coverage": 0.9,
         "rotations": True,
+        "flips": False,
+        "scales": True,
+        "windows": True,
         "hide_known": False,
         "near_copy_threshold": 31,
     }

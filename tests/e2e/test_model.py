@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
-from imgsim_desktop.core.model.descriptor import INDEX_DIM, bundled_projection
+from imgsim_desktop.core.model.descriptor import INDEX_DIM, RERANK_DIM, bundled_descriptor
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.pipeline.query import WINDOWS
 from tests.conftest import FIXTURES, ROOT, shared_data
 
 pytestmark = pytest.mark.model
@@ -45,23 +46,33 @@ def test_identity_names_model_and_weights_hash(embedder: EfficientNetLiteEmbedde
     assert identity.model == "tf_efficientnet_lite0"
     assert len(identity.weights_sha256) == 64
     assert identity.weights_sha256 in identity.key or identity.weights_sha256[:16] in identity.key
-    assert bundled_projection().name in identity.key  # a new projection re-embeds old cases
+    assert bundled_descriptor().name in identity.key  # a new descriptor re-embeds old cases
 
 
-def test_projection_keeps_the_raw_neighbourhoods(embedder: EfficientNetLiteEmbedder) -> None:
-    raw = EfficientNetLiteEmbedder(project=False)
-    raw._model = embedder.model  # same backbone, no second load
+def test_descriptions_and_the_windows_of_one_forward_pass(
+    embedder: EfficientNetLiteEmbedder,
+) -> None:
     paths = sorted((FIXTURES / "case").glob("*.jpg"))
     pixels = [load_for_embedding(p, 224).pixels for p in paths]
-    full, reduced = raw.embed(pixels), embedder.embed(pixels)
-    assert full.shape[1] == 1280 and reduced.shape[1] == INDEX_DIM
-    np.testing.assert_allclose(reduced, bundled_projection().apply(full), atol=1e-5)
+    described = embedder.describe(pixels)
+    assert described.rerank is not None and described.rerank.shape == (len(paths), RERANK_DIM)
+    np.testing.assert_allclose(np.linalg.norm(described.rerank, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(described.index, embedder.project(described.rerank), atol=1e-5)
     names = [p.stem for p in paths]
     for pair in (("scene2_a", "scene2_b"), ("scene4_a", "scene4_b")):  # near-copies stay nearest
         row, other = names.index(pair[0]), names.index(pair[1])
-        scores = reduced @ reduced[row]
-        scores[row] = -2
-        assert int(np.argmax(scores)) == other
+        for vectors in (described.index, described.rerank):
+            scores = vectors @ vectors[row]
+            scores[row] = -2
+            assert int(np.argmax(scores)) == other
+    windows = embedder.describe_windows(pixels[0], WINDOWS)
+    assert windows.rerank is not None and windows.rerank.shape == (10, RERANK_DIM)
+    np.testing.assert_allclose(windows.rerank[0], described.rerank[0], atol=1e-5)
+    crop = pixels[0][: round(pixels[0].shape[0] * 0.7), : round(pixels[0].shape[1] * 0.7)]
+    cropped = embedder.describe([np.ascontiguousarray(crop)]).rerank
+    assert cropped is not None
+    # The top-left window stands for the top-left crop (closer to it than the whole image is).
+    assert float(windows.rerank[1] @ cropped[0]) > float(windows.rerank[0] @ cropped[0])
 
 
 NO_NETWORK = """
@@ -74,6 +85,7 @@ socket.create_connection = refuse
 socket.getaddrinfo = refuse
 import numpy as np
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.pipeline.query import WINDOWS
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 embedder = EfficientNetLiteEmbedder()
 vector = embedder.embed([load_for_embedding({image!r}, 224).pixels])

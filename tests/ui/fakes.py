@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QModelIndex
 
-from imgsim_desktop.core.model.embedder import EmbedderIdentity
+from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
 
 DIM = 256
 #: Indexing embeds batches of up to 32 images; a query embeds its 4 rotations.
@@ -55,6 +55,12 @@ class GatedEmbedder:
             vector = small.reshape(-1) - 127.5
             out[row, : vector.size] = vector / (np.linalg.norm(vector) or 1.0)
         return out
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
+        return Descriptions(self.embed(images))
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        raise AssertionError("a fake embedder makes no re-ranking vectors")
 
 
 class BatchGate:

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from imgsim_desktop.core.errors import UnreadableImageError
+from imgsim_desktop.core.evidence.borders import content_box
 
 #: Largest image (in pixels) that is decoded at all; larger ones are rejected before decoding.
 #: Pillow's own decompression-bomb limit (about 179 megapixels), so the two never disagree.
@@ -124,7 +125,12 @@ class LoadedImage:
         mtime_ns: the file's modification time when it was read.
         width: full-resolution width after EXIF orientation.
         height: full-resolution height after EXIF orientation.
-        pixels: RGB ``uint8`` array (H, W, 3) resized for the model.
+        pixels: RGB ``uint8`` array (H, W, 3) resized for the model (its bars left out, see
+            :mod:`.borders`).
+        larger: the same at a larger shorter side when asked (a query's second scale).
+        framed: the picture with its bars, as ``pixels`` otherwise, when it had bars (None when
+            it had none): what the perceptual hash sees, so that a copy hashes alike however its
+            bars' edges were blurred by compression.
     """
 
     sha256: str
@@ -135,6 +141,13 @@ class LoadedImage:
     width: int
     height: int
     pixels: np.ndarray
+    larger: np.ndarray | None = None
+    framed: np.ndarray | None = None
+
+    @property
+    def hash_pixels(self) -> np.ndarray:
+        """The picture the perceptual hash is computed from (with its bars, if any)."""
+        return self.pixels if self.framed is None else self.framed
 
 
 def plain_reason(exc: BaseException) -> str:
@@ -302,20 +315,56 @@ def open_upright(data: bytes, draft_side: int) -> tuple[int, int, Image.Image]:
 
 
 def decode_for_model(data: bytes, shorter_side: int) -> tuple[int, int, np.ndarray]:
-    """Decode image bytes: (oriented width, oriented height, resized RGB array)."""
+    """Decode image bytes: (oriented width, oriented height, RGB array for the model): upright,
+    uniform bars left out (:mod:`.borders`), resized to ``shorter_side``."""
     width, height, image = open_upright(data, shorter_side)
+    return width, height, model_input(image, shorter_side)[0]
+
+
+def model_input(image: Image.Image, shorter_side: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """An upright RGB picture as the model sees it: without its bars, resized (bicubic) so that
+    its shorter side is ``shorter_side`` (the longer one capped, see :func:`target_size`); and,
+    when it had bars, the whole picture resized the same way (else None).
+
+    The bars are looked for on the resized picture (cheap whatever the original's size); only a
+    picture that has some is cropped at full resolution and resized again."""
+    resized = np.asarray(
+        image.resize(target_size(*image.size, shorter_side), Image.Resampling.BICUBIC),
+        dtype=np.uint8,
+    )
+    top, bottom, left, right = content_box(resized)
+    height, width = resized.shape[:2]
+    if (top, bottom, left, right) == (0, height, 0, width):
+        return resized, None
+    sy, sx = image.height / height, image.width / width
+    box = (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
+    image = image.crop(box)
     image = image.resize(target_size(*image.size, shorter_side), Image.Resampling.BICUBIC)
-    return width, height, np.asarray(image, dtype=np.uint8)
+    return np.asarray(image, dtype=np.uint8), resized
 
 
-def load_for_embedding(path: Path, shorter_side: int) -> LoadedImage:
-    """Read, hash and decode one image file; raises :class:`UnreadableImageError`."""
+def load_for_embedding(
+    path: Path, shorter_side: int, larger_side: int | None = None
+) -> LoadedImage:
+    """Read, hash and decode one image file (also at ``larger_side`` when given); raises
+    :class:`UnreadableImageError`."""
     read = read_file(path)
     if not read.data:
         raise UnreadableImageError("empty file (0 bytes)")
-    width, height, pixels = decode_for_model(read.data, shorter_side)
+    width, height, image = open_upright(read.data, shorter_side)
+    pixels, framed = model_input(image, shorter_side)
+    larger = decode_for_model(read.data, larger_side)[2] if larger_side else None
     return LoadedImage(
-        read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels
+        read.sha256,
+        read.md5,
+        read.sha1,
+        read.size,
+        read.mtime_ns,
+        width,
+        height,
+        pixels,
+        larger,
+        framed,
     )
 
 

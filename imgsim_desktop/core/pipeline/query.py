@@ -3,7 +3,9 @@
 
 A query image is embedded once whatever is searched (one case, or every case of a library): its
 views (upright and, by default, its quarter turns, so photos whose orientation was lost are still
-found) and the scene probabilities that choose which per-scene indexes to visit.
+found; optionally their mirror images too) and the scene probabilities that choose which per-scene
+indexes to visit. The upright view is also described at a larger scale (:data:`LARGER_SIDE`) and
+its two scales summed: the query's details then count as much as its layout (README, Quality).
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ import numpy as np
 
 from imgsim_desktop.core.errors import UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
-from imgsim_desktop.core.model.embedder import Embedder
+from imgsim_desktop.core.model.embedder import Descriptions, Embedder, Window
 from imgsim_desktop.core.model.pdq import MIN_QUALITY, NEAR_COPY_DISTANCE, pdq_dihedral
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
 
 #: Quarter turns tried for the query: photos whose orientation was lost are still found.
 QUERY_ROTATIONS = (0, 1, 2, 3)
+#: The upright query's second scale (shorter side in pixels).
+LARGER_SIDE = 320
+#: Windows of the query searched as crops of it: 70% of each side at 3 x 3 positions (a crop of
+#: half the picture's area is within a cell or so of one of them).
+WINDOWS: tuple[Window, ...] = tuple(
+    (top, top + 0.7, left, left + 0.7) for top in (0.0, 0.15, 0.3) for left in (0.0, 0.15, 0.3)
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,12 @@ class QuerySettings:
     all_scenes: bool = False
     coverage: float = DEFAULT_COVERAGE
     rotations: bool = True
+    #: Also the mirror image of every view (the 8 dihedral views with ``rotations``).
+    flips: bool = False
+    #: The upright view described at two scales (224 and :data:`LARGER_SIDE`).
+    scales: bool = True
+    #: Also windows of the upright view (:data:`WINDOWS`): finds pictures cropped out of it.
+    windows: bool = True
     #: Leave out the files a known-file hash set holds (see :mod:`.known`).
     hide_known: bool = False
     #: PDQ distance at or under which a result is a near copy (see :mod:`.ranking`).
@@ -44,7 +59,9 @@ class QueryImage:
     Attributes:
         path: the image file as given.
         sha256: SHA-256 of its bytes.
-        vectors: one row per view (upright first).
+        vectors: one index vector per view (upright first).
+        rerank: one re-ranking vector per view, in the same order (None when the embedder
+            makes none).
         probabilities: the scene head's probabilities for the upright view.
         scene: the most likely scene (``other`` when unsure) and its probability.
         embedder: the identity key of the embedder that made the vectors.
@@ -59,6 +76,7 @@ class QueryImage:
     confidence: float
     embedder: str
     pdq: tuple[bytes, ...] = ()
+    rerank: np.ndarray | None = None
 
     def scenes(self, head: SceneHead, settings: QuerySettings) -> list[str]:
         """The scene indexes to visit (the upright view decides: a turned view's scene guess is
@@ -69,31 +87,66 @@ class QueryImage:
         return [s for s in head.all_labels if s in chosen]
 
 
-def query_vectors(pixels: np.ndarray, embedder: Embedder, rotations: bool) -> np.ndarray:
-    """The query's vectors: upright first, then each further quarter turn when asked."""
-    turns = QUERY_ROTATIONS if rotations else (0,)
-    return embedder.embed([np.ascontiguousarray(np.rot90(pixels, t)) for t in turns])
+def query_views(pixels: np.ndarray, settings: QuerySettings) -> list[np.ndarray]:
+    """The query's views: upright first, then each further quarter turn when asked, then the
+    mirror images of those when asked."""
+    turns = QUERY_ROTATIONS if settings.rotations else (0,)
+    views = [np.rot90(pixels, t) for t in turns]
+    if settings.flips:
+        views += [np.fliplr(view) for view in views]
+    return [np.ascontiguousarray(view) for view in views]
+
+
+def describe_query(
+    pixels: np.ndarray, larger: np.ndarray | None, embedder: Embedder, settings: QuerySettings
+) -> Descriptions:
+    """Index and re-ranking vectors of the query's views (:func:`query_views`); with a
+    larger-scale picture, the upright view's vectors are those of its two scales summed; with
+    ``settings.windows``, the windows of the upright view (at the larger scale when there is one)
+    follow as further views."""
+    described = embedder.describe(query_views(pixels, settings))
+    if described.rerank is None or (larger is None and not settings.windows):
+        return described
+    index, rerank = described.index, described.rerank.copy()
+    upright = larger if larger is not None else pixels
+    if settings.windows:
+        second = embedder.describe_windows(upright, WINDOWS)
+    else:
+        second = embedder.describe([upright])
+    assert second.rerank is not None
+    if larger is not None:
+        both = rerank[0] + second.rerank[0]
+        rerank[0] = both / max(float(np.linalg.norm(both)), 1e-12)
+        index = np.concatenate([embedder.project(rerank[:1]), index[1:]])
+    if settings.windows:
+        index = np.concatenate([index, second.index[1:]])
+        rerank = np.concatenate([rerank, second.rerank[1:]])
+    return Descriptions(index, rerank)
 
 
 def embed_query(
     image_path: Path, embedder: Embedder, head: SceneHead, settings: QuerySettings
 ) -> QueryImage:
     """Read and embed the query image; raises UnreadableImageError naming it."""
+    side = embedder.identity.shorter_side
     try:
-        loaded = load_for_embedding(image_path, embedder.identity.shorter_side)
+        loaded = load_for_embedding(
+            image_path, side, LARGER_SIDE if settings.scales and side < LARGER_SIDE else None
+        )
     except UnreadableImageError as exc:
         raise UnreadableImageError(f"query image {image_path}: {exc}") from exc
-    vectors = query_vectors(loaded.pixels, embedder, settings.rotations)
-    probabilities = head.probabilities(vectors[:1])[0]
+    described = describe_query(loaded.pixels, loaded.larger, embedder, settings)
+    probabilities = head.probabilities(described.index[:1])[0]
     scene, confidence = head.label(probabilities)
-    hashes, quality = pdq_dihedral(loaded.pixels)
+    hashes, quality = pdq_dihedral(loaded.hash_pixels)
     return QueryImage(
         str(image_path),
         loaded.sha256,
-        vectors,
+        described.index,
         probabilities,
         scene,
         confidence,
         embedder.identity.key,
         tuple(hashes) if quality >= MIN_QUALITY else (),
+        described.rerank,
     )

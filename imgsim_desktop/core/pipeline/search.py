@@ -26,9 +26,12 @@ from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.hashsets import KnownFiles
 from imgsim_desktop.core.store.index import Hit, SceneIndexes
+from imgsim_desktop.core.store.rerank import rerank_vectors
 
 #: How much further a search goes each time known files took places in its results.
 KNOWN_GROWTH = 4
+#: Nearest neighbours of the index vectors re-scored with the re-ranking vectors (README, Quality).
+RERANK_CANDIDATES = 100
 
 __all__ = ["QueryResult", "QuerySettings", "ResultRecord", "SearchSource", "run_query", "search"]
 
@@ -107,25 +110,19 @@ def _records(found: list[_Found], known: KnownFiles, threshold: int) -> list[Res
 def _candidates(
     query: QueryImage, source: SearchSource, hits: list[Hit], settings: QuerySettings, dim: int
 ) -> list[_Found]:
-    """The deep vectors' hits and the PDQ scan's closest matches of one source, scored."""
+    """The deep vectors' hits and the PDQ scan's closest matches of one source, scored: the
+    similarity is the re-ranking vectors' when the query and the file have them (exact, best
+    view), else the index vectors'."""
     similarity = {hit.id: hit.score for hit in hits}
-    hashes = source.indexes.hashes
-    distance: dict[int, int] = {}
-    if query.pdq and len(hashes.ids):
-        matrix = hashes.derived.get("matrix")
-        if matrix is None:
-            matrix = hashes.derived["matrix"] = HashMatrix(hashes.hashes, hashes.quality)
-        distances = matrix.distances(list(query.pdq))
-        for file_id, d in zip(*closest(distances, hashes.ids), strict=True):
-            distance[int(file_id)] = int(d)
-        known_ids = np.array(sorted(similarity), dtype=np.int64)
-        where = np.searchsorted(hashes.ids, known_ids)
-        for file_id, at in zip(known_ids, where, strict=True):
-            if at < len(hashes.ids) and hashes.ids[at] == file_id and distances[at] <= 256:
-                distance[int(file_id)] = int(distances[at])
-        missing = np.array([i for i in distance if i not in similarity], dtype=np.int64)
+    distance = _pdq_distances(query, source, similarity)
+    missing = np.array([i for i in distance if i not in similarity], dtype=np.int64)
+    if len(missing):
         vectors = source.catalog.vectors(missing, dim)
         for file_id, value in zip(missing, similarities(query.vectors, vectors), strict=True):
+            similarity[int(file_id)] = float(value)
+    if query.rerank is not None and similarity:
+        ids, vectors = rerank_vectors(source.catalog, similarity, query.rerank.shape[1])
+        for file_id, value in zip(ids, similarities(query.rerank, vectors), strict=True):
             similarity[int(file_id)] = float(value)
     threshold = settings.near_copy_threshold
     return [
@@ -138,6 +135,34 @@ def _candidates(
         )
         for file_id, value in similarity.items()
     ]
+
+
+def _pdq_distances(
+    query: QueryImage, source: SearchSource, similarity: dict[int, float]
+) -> dict[int, int]:
+    """PDQ distances of the source's closest hashes to the query, and of the vectors' hits."""
+    hashes = source.indexes.hashes
+    distance: dict[int, int] = {}
+    if not query.pdq or not len(hashes.ids):
+        return distance
+    matrix = hashes.derived.get("matrix")
+    if matrix is None:
+        matrix = hashes.derived["matrix"] = HashMatrix(hashes.hashes, hashes.quality)
+    distances = matrix.distances(list(query.pdq))
+    for file_id, d in zip(*closest(distances, hashes.ids), strict=True):
+        distance[int(file_id)] = int(d)
+    known_ids = np.array(sorted(similarity), dtype=np.int64)
+    where = np.searchsorted(hashes.ids, known_ids)
+    for file_id, at in zip(known_ids, where, strict=True):
+        if at < len(hashes.ids) and hashes.ids[at] == file_id and distances[at] <= 256:
+            distance[int(file_id)] = int(distances[at])
+    return distance
+
+
+def _depth(query: QueryImage, k: int) -> int:
+    """How many of the indexes' nearest neighbours become candidates: with re-ranking vectors,
+    at least :data:`RERANK_CANDIDATES` (the index vectors' order is only approximate)."""
+    return max(k, RERANK_CANDIDATES) if query.rerank is not None else k
 
 
 def _hits(
@@ -159,7 +184,7 @@ def _hits(
             source.indexes.sync_for_query(source.catalog, list(head.all_labels))
             counts = source.catalog.scene_counts(embedder_id)
             hits, in_source = source.indexes.search(
-                query.vectors, [s for s in scenes if s in counts], k
+                query.vectors, [s for s in scenes if s in counts], _depth(query, k)
             )
             found += _candidates(query, source, hits, settings, dim)
         searched += in_source
