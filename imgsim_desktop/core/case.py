@@ -198,6 +198,7 @@ class Case:
         self._record_run(catalog)
         event = summary.to_json()
         del event["case"]
+        del event["failed"]  # the count, as for a cancelled run: the files are in the catalogue
         self.audit.append("index_finished", **event, failures=len(summary.failed))
         return summary
 

@@ -40,7 +40,7 @@ def make_window(qtbot, embedder):
     for win in windows:
         win.close()
         assert not win.runner.running()
-        for pool in (win.runner.work, win.runner.previews, win.runner.thumbs):
+        for pool in (win.runner.index, win.runner.work, win.runner.previews, win.runner.thumbs):
             assert pool.activeThreadCount() == 0
 
 
@@ -73,7 +73,7 @@ def test_index_then_query_by_dropped_url_and_raw_image(
     window = make_window()
     open_and_index(qtbot, window, fixture_case)
     assert window.overview.images == N_IMAGES
-    assert window.browser.folders.topLevelItem(0).text(1) == str(N_IMAGES)
+    assert window.browser.folder_model.index(0, 1).data() == str(N_IMAGES)
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(fixture_case / "scene0_a.jpg"))])
