@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ATTACKS = ("crop50", "rot90", "rot180", "flip", "jpeg20", "down25", "colour", "caption")
 SETTINGS: list[tuple[str, dict[str, Any]]] = [
     ("default", {}),
+    ("no pixel verification", {"verify_copies": False}),
     ("no windows", {"windows": False}),
     ("no second scale", {"scales": False}),
     ("no windows, no second scale", {"windows": False, "scales": False}),

@@ -217,6 +217,7 @@ class Case:
         flips: bool = False,
         scales: bool = True,
         windows: bool = True,
+        verify_copies: bool = True,
     ) -> QueryResult:
         """Rank the case's images by similarity to ``image_path``; indexes nothing.
 
@@ -235,6 +236,7 @@ class Case:
             flips=flips,
             scales=scales,
             windows=windows,
+            verify_copies=verify_copies,
             hide_known=hide_known,
             near_copy_threshold=near_copy_threshold,
         )

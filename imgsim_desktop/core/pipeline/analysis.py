@@ -21,6 +21,7 @@ from imgsim_desktop.core.errors import ModelError, UnreadableImageError
 from imgsim_desktop.core.evidence.casefolder import CaseFile
 from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding, plain_reason
 from imgsim_desktop.core.machine import worker_count
+from imgsim_desktop.core.model.copycheck import THUMB_KIND, thumbnail
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.pdq import pdq_hash
 from imgsim_desktop.core.model.scenes import SceneHead
@@ -42,7 +43,11 @@ def _load(item: CaseFile, shorter_side: int) -> Loaded | UnreadableImageError:
     against that file."""
     try:
         image = load_for_embedding(item.path, shorter_side)
-        return Loaded(image, {HASH_KIND: pdq_hash(image.hash_pixels).to_bytes()})
+        extras = {
+            HASH_KIND: pdq_hash(image.hash_pixels).to_bytes(),
+            THUMB_KIND: thumbnail(image.hash_pixels),
+        }
+        return Loaded(image, extras)
     except UnreadableImageError as exc:
         return _detached(exc)
     except ModelError:

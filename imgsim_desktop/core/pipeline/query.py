@@ -46,6 +46,8 @@ class QuerySettings:
     scales: bool = True
     #: Also windows of the upright view (:data:`WINDOWS`): finds pictures cropped out of it.
     windows: bool = True
+    #: Verify the best candidates by pixels (copies and crops the vectors rank too low).
+    verify_copies: bool = True
     #: Leave out the files a known-file hash set holds (see :mod:`.known`).
     hide_known: bool = False
     #: PDQ distance at or under which a result is a near copy (see :mod:`.ranking`).
@@ -62,6 +64,8 @@ class QueryImage:
         vectors: one index vector per view (upright first).
         rerank: one re-ranking vector per view, in the same order (None when the embedder
             makes none).
+        picture: the upright picture the candidates' thumbnails are correlated with (None when
+            copies are not verified).
         probabilities: the scene head's probabilities for the upright view.
         scene: the most likely scene (``other`` when unsure) and its probability.
         embedder: the identity key of the embedder that made the vectors.
@@ -77,6 +81,7 @@ class QueryImage:
     embedder: str
     pdq: tuple[bytes, ...] = ()
     rerank: np.ndarray | None = None
+    picture: np.ndarray | None = None
 
     def scenes(self, head: SceneHead, settings: QuerySettings) -> list[str]:
         """The scene indexes to visit (the upright view decides: a turned view's scene guess is
@@ -149,4 +154,5 @@ def embed_query(
         embedder.identity.key,
         tuple(hashes) if quality >= MIN_QUALITY else (),
         described.rerank,
+        loaded.hash_pixels if settings.verify_copies else None,
     )

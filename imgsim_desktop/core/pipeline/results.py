@@ -30,6 +30,9 @@ class ResultRecord:
         pdq_distance: the PDQ Hamming distance (of 256 bits) to the query's closest dihedral
             variant, or None when either hash is unusable.
         near_copy: ``pdq_distance`` at or under the query's near-copy threshold.
+        copy_correlation: the pixel correlation of the image's thumbnail with the query
+            (:mod:`~imgsim_desktop.core.model.copycheck`), for the candidates it was measured
+            on; None for the others.
     """
 
     rank: int
@@ -50,6 +53,7 @@ class ResultRecord:
     similarity: float = 0.0
     pdq_distance: int | None = None
     near_copy: bool = False
+    copy_correlation: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -62,6 +66,9 @@ class ResultRecord:
             "similarity": round(self.similarity, 6),
             "pdq_distance": self.pdq_distance,
             "near_copy": self.near_copy,
+            "copy_correlation": (
+                None if self.copy_correlation is None else round(self.copy_correlation, 4)
+            ),
         }
         if self.case_id is not None:
             row["case"] = os.fsencode(self.case or "").decode("utf-8", "backslashreplace")

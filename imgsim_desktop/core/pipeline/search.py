@@ -17,11 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from imgsim_desktop.core.model.copycheck import THUMB_KIND, best_correlations, read_thumbnail
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.pdq import HashMatrix
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
-from imgsim_desktop.core.pipeline.ranking import closest, fused_score, similarities
+from imgsim_desktop.core.pipeline.ranking import (
+    VERIFIED_CANDIDATES,
+    closest,
+    fused_score,
+    similarities,
+)
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.hashsets import KnownFiles
@@ -62,6 +68,7 @@ class _Found:
     score: float
     similarity: float
     distance: int | None
+    correlation: float | None = None
 
 
 def _records(found: list[_Found], known: KnownFiles, threshold: int) -> list[ResultRecord]:
@@ -102,6 +109,7 @@ def _records(found: list[_Found], known: KnownFiles, threshold: int) -> list[Res
                 similarity=item.similarity,
                 pdq_distance=item.distance,
                 near_copy=item.distance is not None and item.distance <= threshold,
+                copy_correlation=item.correlation,
             )
         )
     return results
@@ -125,7 +133,7 @@ def _candidates(
         for file_id, value in zip(ids, similarities(query.rerank, vectors), strict=True):
             similarity[int(file_id)] = float(value)
     threshold = settings.near_copy_threshold
-    return [
+    found = [
         _Found(
             file_id,
             source,
@@ -135,6 +143,24 @@ def _candidates(
         )
         for file_id, value in similarity.items()
     ]
+    if query.picture is not None:
+        _verify(query.picture, source, found, threshold)
+    return found
+
+
+def _verify(picture: np.ndarray, source: SearchSource, found: list[_Found], threshold: int) -> None:
+    """Correlate the best candidates that are not near copies already with the query's pixels
+    (:mod:`~imgsim_desktop.core.model.copycheck`) and score them again."""
+    unsure = [f for f in found if f.distance is None or f.distance > threshold]
+    unsure.sort(key=lambda f: (-f.score, f.id))
+    chosen = unsure[:VERIFIED_CANDIDATES]
+    blobs = source.catalog.extras(THUMB_KIND, [f.id for f in chosen])
+    thumbs = [(f, read_thumbnail(blobs.get(f.id, b""))) for f in chosen]
+    usable = [(f, t) for f, t in thumbs if t is not None]
+    correlations = best_correlations(picture, [t for _, t in usable])
+    for (item, _), value in zip(usable, correlations, strict=True):
+        item.correlation = float(value)
+        item.score = fused_score(item.similarity, item.distance, threshold, item.correlation)
 
 
 def _pdq_distances(
