@@ -74,7 +74,7 @@ def copy_check_text(record: ResultRecord) -> str:
 
 
 def similarity_text(record: ResultRecord) -> str:
-    return f"{record.similarity:.3f} (deep-vector cosine; 1 = the same picture)"
+    return f"{record.similarity:.3f} (deep-vector cosine: how alike they look, not a copy test)"
 
 
 def pdq_text(record: ResultRecord, threshold: int = NEAR_COPY_DISTANCE) -> str:
@@ -102,8 +102,9 @@ FACT_TOOLTIPS = {
         "PDQ perceptual hash is within the near-copy distance of the query's"
     ),
     "Similarity": (
-        "Cosine of the deep image vectors (the query's best view against this image): 1 is the "
-        "same picture; photos of the same place or objects also score high"
+        "Cosine of the deep image vectors (the query's views against this image): high for the "
+        "same picture and for photos of the same place or objects alike; whether it is a copy "
+        "is what the near-copy and copy checks say"
     ),
     "PDQ distance": (
         "How many of the 256 bits of the two PDQ perceptual hashes differ: 0 identical, "
