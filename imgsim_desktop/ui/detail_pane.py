@@ -108,6 +108,7 @@ class DetailPane(QWidget):
             "Near copy",
             "Similarity",
             "PDQ distance",
+            "Copy check",
             "Score",
             "Scene",
             "Size",
@@ -186,7 +187,8 @@ class DetailPane(QWidget):
             "Near copy": explain.verdict_text(record, near_copy_threshold),
             "Similarity": explain.similarity_text(record),
             "PDQ distance": explain.pdq_text(record, near_copy_threshold),
-            "Score": explain.score_text(record),
+            "Copy check": explain.copy_check_text(record),
+            "Score": explain.score_text(record, near_copy_threshold),
             "Scene": record.scene,
             "Size": f"{_human_size(record.size)} ({record.size:,} bytes)",
             "Dimensions": f"{record.width} × {record.height}" if record.width else "–",
@@ -196,7 +198,7 @@ class DetailPane(QWidget):
         for name, label in self.facts.items():
             label.setText(values.get(name, "–"))
         self.facts["Near copy"].setStyleSheet(
-            "color: #d35400; font-weight: bold;" if record.near_copy else ""
+            "color: #d35400; font-weight: bold;" if explain.is_copy(record) else ""
         )
         self._load(Path(record.absolute_path), self.preview)
         self._show_thumbnail(request)

@@ -66,8 +66,8 @@ def build_actions(window: QMainWindow, tile_size: int) -> WindowActions:
     toolbar.addWidget(hide_known)
     near_copies_only = QCheckBox("Near copies only")
     near_copies_only.setToolTip(
-        "Show only the results whose perceptual hash (PDQ) is within the near-copy distance of "
-        "the query's: re-saved, resized, turned, mirrored or recoloured copies"
+        "Show only the copies of the query: near copies by their perceptual hash (PDQ: re-saved, "
+        "resized, turned, mirrored or recoloured) and copies or crops by their pixels"
     )
     toolbar.addWidget(near_copies_only)
     return WindowActions(

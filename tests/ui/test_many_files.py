@@ -63,11 +63,11 @@ def test_heartbeat_while_a_case_of_200000_unreadable_files_opens_and_indexes(
     heartbeat = Heartbeat()
     heartbeat.start()
     window.open_case(case)
-    with qtbot.waitSignal(window.session.index_ended, timeout=600000) as ended:
+    with qtbot.waitSignal(window.session.index_ended, timeout=300000) as ended:
         pass
     heartbeat.mark("indexed")
     summary = ended.args[0].summary
-    qtbot.waitUntil(lambda: window.overview.failed == TOTAL, timeout=300000)
+    qtbot.waitUntil(lambda: window.overview.failed == TOTAL, timeout=120000)
     heartbeat.mark("overview shown")
     qtbot.wait(500)  # the lists show their first rows
     browser, panel = window.browser, window.index_panel

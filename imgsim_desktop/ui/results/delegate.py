@@ -26,7 +26,6 @@ MARK_COLOURS = {MARK_INCLUDE: QColor("#2e9e4f"), MARK_NOT_RELEVANT: QColor("#c03
 MARK_TEXT = {MARK_INCLUDE: "\u2713 report", MARK_NOT_RELEVANT: "\u2717 not relevant"}
 KNOWN_COLOUR = QColor("#7d3c98")
 NEAR_COPY_COLOUR = QColor("#d35400")
-NEAR_COPY_TEXT = "near copy"
 CASE_BAND_COLOUR = QColor(0, 0, 0, 170)
 
 
@@ -92,14 +91,15 @@ class ResultDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "known")
 
-        if index.data(NearCopyRole):  # the PDQ distance is in the tooltip and the detail pane
+        badge_text = index.data(NearCopyRole)
+        if badge_text:  # the PDQ distance or the correlation is in the tooltip and detail pane
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(NEAR_COPY_COLOUR)
-            width = QFontMetrics(option.font).horizontalAdvance(NEAR_COPY_TEXT) + 12
+            width = QFontMetrics(option.font).horizontalAdvance(badge_text) + 12
             badge = QRect(image_rect.x() + 4, image_rect.bottom() - 22, width, 18)
             painter.drawRoundedRect(badge, 4, 4)
             painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, NEAR_COPY_TEXT)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
 
         case_name = index.data(CaseRole)
         if case_name:  # a search over several cases: which case holds the file

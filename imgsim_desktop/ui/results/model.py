@@ -42,7 +42,7 @@ RankRole = Qt.ItemDataRole.UserRole + 3
 MarkRole = Qt.ItemDataRole.UserRole + 4
 LoadedRole = Qt.ItemDataRole.UserRole + 5
 KnownRole = Qt.ItemDataRole.UserRole + 6  # the hash sets holding the file, or None
-NearCopyRole = Qt.ItemDataRole.UserRole + 7  # bool: PDQ says it is a near copy of the query
+NearCopyRole = Qt.ItemDataRole.UserRole + 7  # the badge: "near copy", "copy (pixels)" or None
 CaptionRole = Qt.ItemDataRole.UserRole + 8  # the tile's right-hand caption (the similarity)
 CaseRole = Qt.ItemDataRole.UserRole + 9  # the case folder's name (a search of past cases), or None
 
@@ -149,7 +149,7 @@ class ResultsModel(QAbstractListModel):
         if role == KnownRole:
             return record.known
         if role == NearCopyRole:
-            return record.near_copy
+            return explain.badge_text(record)
         if role == CaptionRole:
             return explain.tile_caption(record)
         if role == CaseRole:
@@ -236,6 +236,6 @@ class ResultsFilter(QSortFilterProxyModel):
             return False
         if self._folder and not record.path.startswith(self._folder + "/"):
             return False
-        if self._near_copies_only and not record.near_copy:
+        if self._near_copies_only and not explain.is_copy(record):
             return False
         return self._show_not_relevant or model.data(index, MarkRole) != MARK_NOT_RELEVANT
