@@ -216,7 +216,7 @@ class Case:
         near_copy_threshold: int = NEAR_COPY_DISTANCE,
         flips: bool = False,
         scales: bool = True,
-        windows: bool = True,
+        windows: bool = False,
         verify_copies: bool = True,
     ) -> QueryResult:
         """Rank the case's images by similarity to ``image_path``; indexes nothing.
