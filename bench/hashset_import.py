@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -25,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 BYTES = {"md5": 16, "sha1": 20, "sha256": 32}
@@ -83,8 +84,6 @@ def main() -> None:
         info = json.loads(done.stdout)
         stored = sum(p.stat().st_size for p in (home / "hashsets").glob("*.sqlite"))
         result = {
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}",
             "lines": args.n,
             "kind": args.kind,
             "file_mb": round(listing.stat().st_size / 1e6, 1),
@@ -98,8 +97,7 @@ def main() -> None:
             "lookup_ms_10000_files": round(lookups(home, known, 10_000) * 1000, 1),
         }
     print(json.dumps(result, indent=2))
-    out = ROOT / "bench" / "results" / "hashset_import.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(ROOT / "bench" / "results" / "hashset_import.json", result, None)  # no model
 
 
 if __name__ == "__main__":

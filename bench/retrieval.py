@@ -39,11 +39,11 @@ ATTACKS = ("crop50", "rot90", "rot180", "flip", "jpeg20", "down25", "colour", "c
 SETTINGS: list[tuple[str, dict[str, Any]]] = [
     ("default", {}),
     ("no pixel verification", {"verify_copies": False}),
-    ("no windows", {"windows": False}),
+    ("windows", {"windows": True}),
+    ("windows, no pixel verification", {"windows": True, "verify_copies": False}),
     ("no second scale", {"scales": False}),
-    ("no windows, no second scale", {"windows": False, "scales": False}),
     ("8 dihedral views", {"flips": True}),
-    ("upright only", {"rotations": False, "windows": False, "scales": False}),
+    ("upright only", {"rotations": False, "scales": False}),
 ]
 
 

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """``imgsim-desktop [CASE_DIR] [--query IMAGE --screenshot OUT.png]``: the desktop application.
 
-The only place a QApplication is created. Before Qt starts, it checks that a platform plugin can
-load (a display, on X11 the xcb libraries, and the plugin's own file) and otherwise says in one
-line what is missing, instead of letting Qt abort. Whatever else cannot load at start (Qt's or the
+The only place a QApplication is created. The window is shown first; the case is opened (and
+the model loaded, see ``ui/model_loader.py``) once its first frame is on screen. Before Qt
+starts, it checks that a platform plugin can load (a display, on X11 the xcb libraries, and the
+plugin's own file) and otherwise says in one line what is missing, instead of letting Qt abort. Whatever else cannot load at start (Qt's or the
 engine's libraries, the model's files) is one message box naming it (one line on stderr in
 screenshot mode, or before Qt can show anything), never a traceback. A bundled application
 (PyInstaller) also registers the fonts shipped with it, for machines that have none. The
@@ -254,14 +255,20 @@ def main(argv: list[str] | None = None) -> int:
         run = ScreenshotRun(
             window, Path(args.case), Path(args.query), Path(args.screenshot), args.timeout
         )
-        run.start()
+        QTimer.singleShot(0, run.start)
         app.exec()
         return run.exit_code
     if args.case:
-        window.open_case(Path(args.case))
-        if args.query and window.session is not None:
-            window.run_query(Path(args.query))  # on what is indexed so far (it waits for a batch)
+        QTimer.singleShot(0, lambda: open_from_arguments(window, Path(args.case), args.query))
     return app.exec()
+
+
+def open_from_arguments(window, case: Path, query: str | None) -> None:
+    """Open the command line's case (once the window is on screen) and run its query, on what is
+    indexed so far (it waits for the model and for a first batch)."""
+    window.open_case(case)
+    if query and window.session is not None:
+        window.run_query(Path(query))
 
 
 if __name__ == "__main__":

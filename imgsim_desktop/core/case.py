@@ -205,6 +205,7 @@ class Case(CaseQueries):
         self._record_run(catalog)
         event = summary.to_json()
         del event["case"]
+        del event["failed"]  # the count, as for a cancelled run: the files are in the catalogue
         self.audit.append("index_finished", **event, failures=len(summary.failed))
         return summary
 
@@ -222,7 +223,7 @@ class Case(CaseQueries):
         near_copy_threshold: int = NEAR_COPY_DISTANCE,
         flips: bool = False,
         scales: bool = True,
-        windows: bool = True,
+        windows: bool = False,
         verify_copies: bool = True,
         region: Region | None = None,
         negatives: tuple[str, ...] = (),

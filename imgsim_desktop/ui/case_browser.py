@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The case browser (left pane): open a case, recent cases, the folder tree and the scene list,
-and how many known files are missing (below a folder the last scan could not list).
+"""The case browser (left pane): open a case, recent cases, the folder tree (images and
+unreadable files below each folder; a lazily filled model, see ``folder_model.py``) and the scene
+list, and how many known files are missing (below a folder the last scan could not list).
 
 Signals:
     open_requested: (str) a case folder chosen by the user.
@@ -13,16 +14,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from imgsim_desktop.ui.folder_model import FolderTreeModel, PathRole
 from imgsim_desktop.ui.overview import CaseOverview
 
 ALL_SCENES = "All scenes"
@@ -46,10 +48,19 @@ class CaseBrowser(QWidget):
         self.recent.itemActivated.connect(
             lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole))
         )
-        self.folders = QTreeWidget()
-        self.folders.setHeaderLabels(["Folder", "Images"])
+        self.folder_model = FolderTreeModel(self)
+        self.folders = QTreeView()
+        self.folders.setModel(self.folder_model)
+        self.folders.setUniformRowHeights(True)  # no per-row size query, however many rows
+        header = self.folders.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):  # wide enough for the header's words
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            title = FolderTreeModel.COLUMNS[column]
+            self.folders.setColumnWidth(column, header.fontMetrics().horizontalAdvance(title) + 16)
         self.folders.setToolTip("Click a folder to show only its results")
-        self.folders.itemSelectionChanged.connect(self._on_folder)
+        self.folders.selectionModel().selectionChanged.connect(self._on_folder)
         self.scenes = QListWidget()
         self.scenes.setToolTip("Select scenes to show only their results")
         self.scenes.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
@@ -85,22 +96,15 @@ class CaseBrowser(QWidget):
             self.recent.addItem(item)
 
     def show_overview(self, case_name: str, overview: CaseOverview) -> None:
-        self.folders.blockSignals(True)
-        self.folders.clear()
-        root = QTreeWidgetItem([case_name, str(overview.folders.get("", 0))])
-        root.setData(0, Qt.ItemDataRole.UserRole, "")
-        self.folders.addTopLevelItem(root)
-        items = {"": root}
-        for folder in sorted(k for k in overview.folders if k):
-            parent = items[folder.rsplit("/", 1)[0] if "/" in folder else ""]
-            item = QTreeWidgetItem(
-                parent, [folder.rsplit("/", 1)[-1], str(overview.folders[folder])]
-            )
-            item.setData(0, Qt.ItemDataRole.UserRole, folder)
-            items[folder] = item
-        root.setExpanded(True)
-        self.folders.resizeColumnToContents(0)
-        self.folders.blockSignals(False)
+        """The overview's folders (built off the GUI thread), scenes and missing files."""
+        tree = overview.tree
+        if tree is not None:
+            tree.name = case_name
+        self.folders.selectionModel().blockSignals(True)
+        self.folder_model.set_tree(tree)
+        self.folders.selectionModel().blockSignals(False)
+        if tree is not None:
+            self.folders.expand(self.folder_model.root_index())  # fetches its first children
         self.scenes.blockSignals(True)
         self.scenes.clear()
         for scene, count in sorted(overview.scenes.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -117,11 +121,10 @@ class CaseBrowser(QWidget):
     def clear_case(self) -> None:
         """Forget the shown case (another one is being opened)."""
         self.show_overview("", CaseOverview())
-        self.folders.clear()
 
     def _on_folder(self) -> None:
-        items = self.folders.selectedItems()
-        self.folder_selected.emit(items[0].data(0, Qt.ItemDataRole.UserRole) if items else "")
+        rows = self.folders.selectionModel().selectedRows()
+        self.folder_selected.emit(rows[0].data(PathRole) if rows else "")
 
     def _on_scenes(self) -> None:
         chosen = {item.data(Qt.ItemDataRole.UserRole) for item in self.scenes.selectedItems()}

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Indexing progress: a bar with done/total, rate and ETA, Pause/Resume, Cancel, how the last run
-ended, and the files that could not be read (or are missing), with the reason.
+ended, and the files that could not be read (or are missing), with the reason (a lazily
+filled list: see ``failure_model.py``).
 
 Whatever way a run ends (finished, cancelled, refused, failed), the panel goes back to idle: its
 buttons are disabled and its line says what happened and what was kept.
@@ -18,7 +19,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListWidget,
+    QListView,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from imgsim_desktop.core import IndexSummary
 from imgsim_desktop.core.progress import ProgressEvent
+from imgsim_desktop.ui.failure_model import FailureListModel
 
 
 def finished_text(summary: IndexSummary) -> str:
@@ -67,10 +69,15 @@ class IndexPanel(QWidget):
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop indexing; what is done is kept and the next run continues")
         self.cancel.clicked.connect(self.cancel_requested)
-        self.failures = QListWidget()
+        self.failure_model = FailureListModel(self)
+        self.failures = QListView()
+        self.failures.setModel(self.failure_model)
+        self.failures.setUniformItemSizes(True)  # no per-row size query, however many rows
         self.failures.setToolTip("Files that could not be read, with the reason")
         self.failures.setMaximumHeight(80)
         self.failures.setVisible(False)
+        self.failures_title = QLabel()
+        self.failures_title.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.bar, 1)
         row.addWidget(self.pause)
@@ -79,6 +86,7 @@ class IndexPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.label)
+        layout.addWidget(self.failures_title)
         layout.addWidget(self.failures)
         self._started = 0.0
         self._first_done = 0
@@ -137,7 +145,8 @@ class IndexPanel(QWidget):
         )
 
     def show_failures(self, failures: list[tuple[str, str]]) -> None:
-        self.failures.clear()
-        for path, reason in failures:
-            self.failures.addItem(f"{path}: {reason}")
+        """(path, reason) of each file that could not be read or is missing (kept, not copied)."""
+        self.failure_model.set_failures(failures)
+        self.failures_title.setText(f"{len(failures):,} files could not be read or are missing:")
+        self.failures_title.setVisible(bool(failures))
         self.failures.setVisible(bool(failures))

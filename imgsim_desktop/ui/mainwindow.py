@@ -2,15 +2,19 @@
 """The main window: a composition of the case browser, the index panel, the result grid, the
 query pane and the detail pane around one :class:`~imgsim_desktop.ui.session.CaseSession`.
 
-Opening a case tears the previous session down first (its tasks cancelled, its connections cut,
+The window shows first; the model loads in the background (:class:`~imgsim_desktop.ui.model_loader.ModelLoader`)
+and a query asked meanwhile waits for it. Opening a case tears the previous session down first (its tasks cancelled, its connections cut,
 its folders, failures, progress and results cleared). How an indexing run ended decides what the
 window asks: evidence that looks unmounted is forgotten only on the examiner's word, and a folder
-that holds a known case whose folder is gone is offered the relink.
+that holds a known case whose folder is gone is offered the relink. "Search past cases" runs the
+query over every case of this user and the library folders' archives instead (``past_cases.py``);
+its results name their case, and only those of the open case can be marked or noted.
 
 Signals:
     results_shown: (int) rows in the result grid after a query finished.
     overview_shown: () the case browser shows the catalogue's counts.
     session_opened: (CaseSession) a case was opened (its indexing has started).
+    model_loaded: (ModelError | None) the background model load ended (None: the model is ready).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -33,6 +37,7 @@ from imgsim_desktop.core.errors import CaseMovedError, EvidenceUnavailableError,
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.find import FindResult
+from imgsim_desktop.core.pipeline.query import QuerySettings
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.search import QueryResult
 from imgsim_desktop.core.progress import ProgressEvent
@@ -49,10 +54,11 @@ from imgsim_desktop.ui.dialogs import (
     moved_line,
     unmounted_line,
 )
-from imgsim_desktop.ui.export_dialog import export_with_dialog
 from imgsim_desktop.ui.index_panel import IndexPanel
-from imgsim_desktop.ui.model_guard import GuardedEmbedder, check_libraries
+from imgsim_desktop.ui.model_guard import GuardedEmbedder
+from imgsim_desktop.ui.model_loader import ModelLoader, ModelState
 from imgsim_desktop.ui.overview import CaseOverview, status_line
+from imgsim_desktop.ui.past_cases import PastCaseSearch, search_past_cases
 from imgsim_desktop.ui.query_pane import QueryPane
 from imgsim_desktop.ui.query_state import QueryState
 from imgsim_desktop.ui.results.model import (
@@ -65,8 +71,11 @@ from imgsim_desktop.ui.results.model import (
 from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
 from imgsim_desktop.ui.results.view import ResultsView
 from imgsim_desktop.ui.session import CaseSession, IndexEnd, IndexOutcome
-from imgsim_desktop.ui.tasks import TaskGroup, TaskRunner
+from imgsim_desktop.ui.tasks import Task, TaskGroup, TaskRunner
 from imgsim_desktop.ui.window_actions import build_actions
+
+#: The title of the one message box a model that cannot load gives.
+MODEL_ERROR_TITLE = "The model cannot load"
 
 
 class MainWindow(QMainWindow):
@@ -75,7 +84,8 @@ class MainWindow(QMainWindow):
     Attributes:
         runner: the pools every background task runs on.
         tasks: the window's own tasks (previews, exports, relinks); a case's are its session's.
-        embedder: the one model of every case (loaded on first use; a load failure is a message).
+        embedder: the one model of every case (a load failure is one message box).
+        model_loader: loads it in the background once the window is on screen.
         session: the open case, or None.
         interactive: False in screenshot mode: no modal box; errors go to the status bar and
             questions get the answer that changes nothing.
@@ -84,6 +94,7 @@ class MainWindow(QMainWindow):
     results_shown = Signal(int)  # number of result rows
     overview_shown = Signal()
     session_opened = Signal(object)  # CaseSession
+    model_loaded = Signal(object)  # None when ready, else the ModelError
 
     def __init__(
         self,
@@ -93,12 +104,12 @@ class MainWindow(QMainWindow):
         remember_settings: bool = True,
     ) -> None:
         super().__init__()
-        # Before the window shows: importing torch on a worker would stall the GUI thread.
-        library_problem = check_libraries()
         self.setWindowTitle("imgsim-desktop")
         self.runner = runner or TaskRunner()
         self.tasks = TaskGroup(self.runner)
         self.embedder = GuardedEmbedder(embedder)
+        self.model_loader = ModelLoader(self.embedder, self.tasks, self.runner)
+        self._model_error_shown = False
         self._head = head
         self.session: CaseSession | None = None
         self.overview = CaseOverview()
@@ -106,8 +117,9 @@ class MainWindow(QMainWindow):
         self.query_state = QueryState()
         self.scene_filter: list[str] | None = None
         self.last_result: QueryResult | None = None
+        self._past_task: Task | None = None  # a search of past cases in flight
+        self._open_case_id: str | None = None  # the open case's id, when past cases are shown
         self.interactive = True
-        self._scan_failures: list[tuple[str, str]] = []
         self._index_state = ""
         #: False in screenshot mode: the user's layout and recent cases are neither used nor changed.
         self.remember_settings = remember_settings
@@ -120,8 +132,8 @@ class MainWindow(QMainWindow):
         self.index_panel = IndexPanel()
         self.view = ResultsView()
         self.view.setModel(self.proxy)
-        self.query_pane = QueryPane(self.tasks, self.runner.previews)
-        self.detail = DetailPane(self.tasks, self.runner.previews)
+        self.query_pane = QueryPane(self.tasks, self.runner.previews, remember=remember_settings)
+        self.detail = DetailPane(self.tasks, self.runner.previews, self.thumbnails)
         self._build_layout()
         self._build_actions()
         self._connect()
@@ -132,10 +144,7 @@ class MainWindow(QMainWindow):
             self._restore_settings()
         else:
             self.resize(*window_settings.DEFAULT_SIZE)
-        if library_problem is not None:  # once the event loop runs; the window stays usable
-            QTimer.singleShot(
-                0, self, lambda: self.show_error("The model cannot load", library_problem)
-            )
+        self.query_pane.set_model_state(ModelState.LOADING)
 
     # --- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -166,6 +175,7 @@ class MainWindow(QMainWindow):
         self.export_action, self.zoom = actions.export, actions.zoom
         self.show_hidden = actions.show_hidden
         self.hide_known = actions.hide_known
+        self.near_copies_only = actions.near_copies_only
 
     def _connect(self) -> None:
         self.browser.open_requested.connect(lambda path: self.open_case(Path(path)))
@@ -193,7 +203,26 @@ class MainWindow(QMainWindow):
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.show_hidden.toggled.connect(self.proxy.set_show_not_relevant)
         self.hide_known.toggled.connect(self._rerun_query)
+        self.near_copies_only.toggled.connect(self.proxy.set_near_copies_only)
         self.detail.note_edited.connect(self._save_note)
+        self.model_loader.state_changed.connect(self._on_model_state)
+
+    # --- the model ------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Once this frame is on screen: the load's imports share the GIL with the GUI thread.
+        QTimer.singleShot(0, self, self.model_loader.start)
+
+    @property
+    def model_ready(self) -> bool:
+        return self.model_loader.state is ModelState.READY
+
+    def _on_model_state(self, state: ModelState) -> None:
+        error = self.model_loader.error
+        self.query_pane.set_model_state(state, error)
+        if state is ModelState.FAILED and error is not None:
+            self.show_error(MODEL_ERROR_TITLE, error)
+        self.model_loaded.emit(error if state is ModelState.FAILED else None)
 
     # --- case -----------------------------------------------------------------------------
     def open_case(self, root: Path) -> None:
@@ -229,9 +258,11 @@ class MainWindow(QMainWindow):
             self.session.close()
             self.session = None
         self.overview = CaseOverview()
-        self._scan_failures = []
         self._index_state = ""
         self.last_result = None
+        self.tasks.detach(self._past_task)
+        self._past_task = None
+        self.model_loader.forget("query")
         self.export_action.setEnabled(False)
         self.model.clear()
         self.model.set_marks({})
@@ -263,8 +294,6 @@ class MainWindow(QMainWindow):
         session, panel, summary = self.session, self.index_panel, outcome.summary
         if session is None:
             return
-        if summary is not None:
-            self._scan_failures = [(f["path"], f["error"]) for f in summary.failed]
         if outcome.end is IndexEnd.FINISHED and summary is not None:
             panel.show_finished(summary)
             self._index_state = "index up to date"
@@ -312,9 +341,7 @@ class MainWindow(QMainWindow):
         self.overview = overview
         if self.session is not None:
             self.browser.show_overview(self.session.root.name, overview)
-        failures = dict(self._scan_failures)
-        failures.update(overview.failures)
-        self.index_panel.show_failures(list(failures.items()))
+        self.index_panel.show_failures(overview.failures)
         self._update_status()
         self.overview_shown.emit()
 
@@ -359,7 +386,10 @@ class MainWindow(QMainWindow):
         )
 
     def _search(self) -> None:
-        if self.session is None:
+        """Search with ``query_state``: the open case (what is indexed so far), or every past
+        case when "Search past cases" is ticked (with the first image, whole)."""
+        past = self.query_pane.past_cases.isChecked()
+        if self.session is None and not past:
             self.show_error("No case open", ImgsimError("Open a case folder before searching."))
             return
         state, tools = self.query_state, self.query_pane.tools
@@ -369,6 +399,18 @@ class MainWindow(QMainWindow):
         tools.show_query(state.images, state.region)
         self.detail.set_query(path)
         self.model.clear()
+        self.tasks.detach(self._past_task)
+        self._past_task = None
+        if self.session is not None:
+            self.session.drop_query()
+        if not self.model_loader.ended:  # kept, and run once the model is loaded
+            self.query_pane.show_waiting_for_model()
+            self.model_loader.when_ready("query", self._search)
+            return
+        if past:
+            self._run_past_query(path)
+            return
+        assert self.session is not None
         self.session.query(
             path,
             self.query_pane.k.value(),
@@ -383,7 +425,8 @@ class MainWindow(QMainWindow):
             self.run_query(self.query_state.images[0])
 
     def _rerun_query(self) -> None:
-        if self.query_state.images and self.session is not None:
+        past = self.query_pane.past_cases.isChecked()
+        if self.query_state.images and (self.session is not None or past):
             self._search()
 
     def _remember_scenes(self, scenes: set[str] | None) -> None:
@@ -407,21 +450,81 @@ class MainWindow(QMainWindow):
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         self.results_shown.emit(self.model.rowCount())
 
+    def _run_past_query(self, path: Path) -> None:
+        settings = QuerySettings(
+            k=self.query_pane.k.value(),
+            all_scenes=self.query_pane.all_scenes.isChecked(),
+            hide_known=self.hide_known.isChecked(),
+        )
+        libraries = list(self.query_pane.library_folders)
+        embedder, head = self.embedder, self._head
+        root = self.session.root if self.session is not None else None
+        self.query_pane.searched.setText("searching past cases…")
+        self._past_task = self.tasks.start(
+            lambda _progress, _cancel: search_past_cases(
+                path, libraries, embedder, head, settings, root
+            ),
+            name="search past cases",
+            finished=self._on_past_result,
+            failed=self._on_past_failed,
+        )
+
+    def _on_past_failed(self, exc: BaseException) -> None:
+        self._past_task = None
+        self.query_pane.searched.setText(f"not searched: {error_text(exc)}")
+        self.show_error("Search of past cases failed", exc)
+
+    def _on_past_result(self, search: PastCaseSearch) -> None:
+        self._past_task = None
+        result = search.result
+        self.last_result = result
+        self._open_case_id = search.open_case_id
+        self.export_action.setEnabled(False)  # a report is of one case: search it alone
+        self.query_pane.show_past_result(search)
+        self.model.set_results(result.results, search.archives, result.settings.near_copy_threshold)
+        if self.proxy.rowCount():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.results_shown.emit(self.model.rowCount())
+
     def _on_query_result(self, result: QueryResult) -> None:
         self.last_result = result
+        self._open_case_id = None
         self.export_action.setEnabled(True)
         indexing = self.session is not None and self.session.indexing
         self.query_pane.show_result(result, indexing=indexing)
-        self.model.set_results(result.results)
+        self.model.set_results(
+            result.results, near_copy_threshold=result.settings.near_copy_threshold
+        )
         if self.proxy.rowCount():
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         self.results_shown.emit(self.model.rowCount())
 
     # --- review ---------------------------------------------------------------------------
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        record = current.data(RecordRole) if current.isValid() else None
-        note = self.session.note(record.path, record.sha256) if record and self.session else ""
-        self.detail.show_record(record, note=note)
+        if not current.isValid():
+            self.detail.show_record(None)
+            return
+        row = self.proxy.mapToSource(current).row()
+        record = self.model.record(row)
+        reviewable = self._reviewable(record)
+        note = self.session.note(record.path, record.sha256) if self.session and reviewable else ""
+        label = str(self.session.root) if self.session else ""
+        if record.case_id is not None:  # a search of past cases
+            label = record.case or record.case_id
+        self.detail.show_record(
+            record,
+            note=note,
+            request=self.model.request(row),
+            case_label=label,
+            reviewable=reviewable,
+            near_copy_threshold=self.model.near_copy_threshold,
+        )
+
+    def _reviewable(self, record) -> bool:
+        """True when ``record`` is a file of the open case (its marks and notes live there)."""
+        if self.session is None:
+            return False
+        return record.case_id is None or record.case_id == self._open_case_id
 
     def _save_note(self, record, note: str) -> None:
         if self.session is None:
@@ -438,6 +541,11 @@ class MainWindow(QMainWindow):
             return
         source = self.proxy.mapToSource(self.proxy.index(proxy_row, 0))
         record = self.model.record(source.row())
+        if not self._reviewable(record):
+            self.statusBar().showMessage(
+                f"A file of another case ({record.case}): open that case to mark it", 8000
+            )
+            return
         new = None if source.data(MarkRole) == mark else mark
         try:
             self.session.set_mark(record.path, record.sha256, new)
@@ -447,6 +555,9 @@ class MainWindow(QMainWindow):
         self.model.set_mark(source.row(), new)
 
     def export_report(self) -> None:
+        # Imported here: the report package (and reportlab with it) is not needed at start-up.
+        from imgsim_desktop.ui.export_dialog import export_with_dialog
+
         if self.session is not None and self.last_result is not None:
             marked = self.model.count_marked(MARK_INCLUDE)
             root, result = self.session.root, self.last_result
@@ -455,12 +566,19 @@ class MainWindow(QMainWindow):
     # --- dialogs, settings ----------------------------------------------------------------
     def show_error(self, title: str, exc: object) -> None:
         message = error_text(exc)
+        if title == MODEL_ERROR_TITLE:  # one message box, however many uses fail after it
+            if self._model_error_shown:
+                self.statusBar().showMessage(f"{title}: {message}", 10000)
+                return
+            self._model_error_shown = True
         self.statusBar().showMessage(f"{title}: {message}", 10000)
         if self.interactive:
             QMessageBox.warning(self, title, message)
 
     def show_about(self) -> None:
         try:
+            if not self.model_loader.ended:
+                raise ImgsimError("the model is still loading")
             identity, problem = self.embedder.identity, ""
         except ImgsimError as exc:
             identity, problem = None, str(exc)

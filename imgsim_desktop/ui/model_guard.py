@@ -6,6 +6,9 @@ Without it, a model that cannot load (torch missing, a broken library, a damaged
 would be retried on every batch and recorded against every image as a per-file failure; here the
 first failure is remembered, every later use fails at once with the same message, and the window
 shows it in one message box. Queries and reviews of what is already indexed go on working.
+
+:func:`load_model` is what the window runs on a worker thread once it is on screen: torch's
+libraries (without stalling the GUI thread, see ``preload_libraries``), then the network.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def load_problem(exc: BaseException) -> ModelError:
 
 
 def check_libraries() -> ModelError | None:
-    """Import torch and timm now (see ``preload_libraries``); the problem, or None when fine."""
+    """Import torch now (see ``preload_libraries``); the problem, or None when fine."""
     try:
         preload_libraries()
     except Exception as exc:  # any failure to import a native library is reported, not raised
@@ -74,6 +77,17 @@ class GuardedEmbedder:
                     self.load_error = load_problem(exc)
                     raise self.load_error from exc
             return self._inner
+
+    def load(self) -> None:
+        """Make the embedder and build its network now (the bundled one builds it on first use
+        of ``model``); a failure is remembered as for :meth:`embed`. Raises ModelError."""
+        inner = self._embedder()
+        try:
+            getattr(inner, "model", None)
+        except LOAD_ERRORS as exc:
+            with self._lock:
+                self.load_error = self.load_error or load_problem(exc)
+            raise self.load_error from exc
 
     @property
     def identity(self) -> EmbedderIdentity:
@@ -112,3 +126,12 @@ class GuardedEmbedder:
 
     def describe_windows(self, image: np.ndarray, windows: tuple[Window, ...]) -> Descriptions:
         return self._embedder().describe_windows(image, windows)
+
+
+def load_model(embedder: GuardedEmbedder) -> None:
+    """torch's libraries, then the network (run on a worker thread). Raises ModelError naming
+    the cause when either cannot load."""
+    problem = check_libraries()
+    if problem is not None:
+        raise problem
+    embedder.load()

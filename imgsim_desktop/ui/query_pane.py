@@ -14,9 +14,13 @@ A rectangle dragged on the picture is a region query (:mod:`.region_select`); se
 dropped at once are one query of several images; the controls of :mod:`.query_tools` (combine
 mode, "learn from my marks", the word search box) sit under the picture.
 
+"Search past cases" searches every case this user has indexed and the archived cases of the
+library folders added with "Libraries" (see ``past_cases.py``) instead of the open case only.
+
 Signals:
     query_requested: (str) path of the image to search with.
-    options_changed: () "search all scenes" or the number of results changed.
+    options_changed: () "search all scenes", "search past cases", the library folders or the
+        number of results changed.
     images_requested: (list[str]) several images to search with at once.
     region_requested: (Region) a rectangle drawn on the shown picture.
 """
@@ -51,18 +55,27 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from imgsim_desktop.core.errors import ImgsimError
+from imgsim_desktop.core.errors import ImgsimError, ModelError
 from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.paths import app_cache_dir
 from imgsim_desktop.core.pipeline.find import FindResult
 from imgsim_desktop.core.pipeline.region import upright_size
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.ui.model_loader import ModelState
+from imgsim_desktop.ui.past_cases import (
+    PastCaseSearch,
+    library_folders,
+    searched_text,
+    set_library_folders,
+)
 from imgsim_desktop.ui.query_tools import QueryTools
 from imgsim_desktop.ui.region_select import RegionSelector
 from imgsim_desktop.ui.results.thumbnails import to_qimage
@@ -194,8 +207,12 @@ class QueryPane(QWidget):
     images_requested = Signal(list)  # paths of several query images
     region_requested = Signal(object)  # Region of the shown image
 
-    def __init__(self, tasks: TaskGroup, pool: QThreadPool, parent=None) -> None:
+    def __init__(
+        self, tasks: TaskGroup, pool: QThreadPool, parent=None, remember: bool = True
+    ) -> None:
+        """``remember``: the library folders are read from and kept in the user's settings."""
         super().__init__(parent)
+        self._remember = remember
         self._tasks = tasks
         self._pool = pool
         self._preview_task: Task | None = None
@@ -220,6 +237,23 @@ class QueryPane(QWidget):
         self.k.setValue(50)
         self.k.setToolTip("Number of results")
         self.k.editingFinished.connect(self.options_changed)
+        self.past_cases = QCheckBox("Search past cases")
+        self.past_cases.setToolTip(
+            "Search every case indexed on this computer and the archived cases of the library "
+            "folders, not only the open case; each result names its case"
+        )
+        self.past_cases.toggled.connect(self.options_changed)
+        self.libraries = QToolButton()
+        self.libraries.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.libraries)
+        menu.addAction("Add a library folder…", self._add_library)
+        menu.addAction("Forget the library folders", self._forget_libraries)
+        self.libraries.setMenu(menu)
+        self.library_folders: list[Path] = []
+        self.set_library_folders(library_folders() if remember else [])
+        self.model_line = QLabel()
+        self.model_line.setWordWrap(True)
+        self.model_line.setToolTip("Queries wait for the model; indexing and reviewing do not")
         self.sha256 = QLabel("–")
         self.sha256.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sha256.setWordWrap(True)
@@ -239,16 +273,45 @@ class QueryPane(QWidget):
         options.addStretch()
         options.addWidget(QLabel("Results:"))
         options.addWidget(self.k)
+        past = QHBoxLayout()
+        past.addWidget(self.past_cases)
+        past.addWidget(self.libraries)
+        past.addStretch()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.model_line)
         layout.addWidget(self.drop_zone, 1)
         layout.addWidget(open_button)
         layout.addLayout(options)
+        layout.addLayout(past)
         layout.addWidget(self.tools)
         layout.addLayout(facts)
         paste = QShortcut(
             QKeySequence.StandardKey.Paste, self, context=Qt.ShortcutContext.WindowShortcut
         )
         paste.activated.connect(self.paste)
+
+    # --- past cases -------------------------------------------------------------------------
+    def set_library_folders(self, folders: list[Path]) -> None:
+        """The library folders searched with "Search past cases" (kept in the settings)."""
+        self.library_folders = list(dict.fromkeys(folders))
+        count = len(self.library_folders)
+        self.libraries.setText(f"Libraries ({count})" if count else "Libraries")
+        self.libraries.setToolTip(
+            "Library folders of archived cases (imgsim archive), searched with past cases:\n"
+            + ("\n".join(map(str, self.library_folders)) or "none yet")
+        )
+        if self._remember:
+            set_library_folders(self.library_folders)
+
+    def _add_library(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Library folder of archived cases")
+        if folder:
+            self.set_library_folders([*self.library_folders, Path(folder)])
+            self.options_changed.emit()
+
+    def _forget_libraries(self) -> None:
+        self.set_library_folders([])
+        self.options_changed.emit()
 
     def paste(self) -> None:
         if not self.drop_zone.accept_mime(QGuiApplication.clipboard().mimeData()):
@@ -296,6 +359,24 @@ class QueryPane(QWidget):
         self.drop_zone.set_picture(image, path.name)
         self.region_selector.full_size = QSize(*full)
 
+    def set_model_state(self, state: ModelState, error: ModelError | None = None) -> None:
+        """Say that the model is loading, or why it cannot load; nothing once it is ready."""
+        if state is ModelState.READY:
+            self.model_line.setVisible(False)
+            return
+        if state is ModelState.FAILED:
+            self.model_line.setStyleSheet("color: #c0392b;")
+            self.model_line.setText(
+                f"The model cannot load: {error}" if error else "The model did not load"
+            )
+        else:
+            self.model_line.setStyleSheet("")
+            self.model_line.setText("Loading the model…")
+        self.model_line.setVisible(True)
+
+    def show_waiting_for_model(self) -> None:
+        self.searched.setText("waits for the model to load…")
+
     def show_waiting(self) -> None:
         self.searched.setText("waiting for the first images to be indexed…")
 
@@ -303,6 +384,13 @@ class QueryPane(QWidget):
         """Forget the last result's facts (another case is being opened)."""
         for label in (self.sha256, self.scene, self.searched):
             label.setText("–")
+
+    def show_past_result(self, search: PastCaseSearch) -> None:
+        """The facts of a search over past cases: how many cases, and those not searched."""
+        result = search.result
+        self.sha256.setText(result.query_sha256)
+        self.scene.setText(f"{result.scene} ({result.scene_confidence:.0%})")
+        self.searched.setText(searched_text(search))
 
     def show_result(self, result: QueryResult, indexing: bool = False) -> None:
         """The query's facts; ``indexing``: the index is still being built, so what was indexed

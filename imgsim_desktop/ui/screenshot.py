@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from imgsim_desktop.ui.dialogs import error_text
 from imgsim_desktop.ui.mainwindow import MainWindow
-from imgsim_desktop.ui.results.model import LoadedRole, RecordRole
+from imgsim_desktop.ui.results.model import LoadedRole
 from imgsim_desktop.ui.session import IndexEnd, IndexOutcome
 
 POLL_MS = 100
@@ -69,11 +69,9 @@ class ScreenshotRun(QObject):
             index = proxy.index(row, 0)
             if not view.visualRect(index).intersects(viewport):
                 continue
-            record = index.data(RecordRole)
-            if (
-                not index.data(LoadedRole)
-                and record.absolute_path not in self.window.thumbnails.failures
-            ):
+            row = proxy.mapToSource(index).row()
+            key = self.window.model.request(row).key
+            if not index.data(LoadedRole) and key not in self.window.thumbnails.failures:
                 return False
         return True
 

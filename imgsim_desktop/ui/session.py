@@ -42,9 +42,15 @@ from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.progress import ProgressEvent
+from imgsim_desktop.ui.background import bulk_work
 from imgsim_desktop.ui.model_guard import GuardedEmbedder
-from imgsim_desktop.ui.overview import case_overview
+from imgsim_desktop.ui.overview import CaseOverview, case_overview
 from imgsim_desktop.ui.tasks import Task, TaskGroup, TaskRunner
+
+
+def _overview(root: Path, run_failures: list[dict[str, str]]) -> CaseOverview:
+    with bulk_work():
+        return case_overview(root, run_failures)
 
 
 class IndexEnd(str, Enum):
@@ -153,7 +159,7 @@ class CaseSession(QObject):
         root, embedder, head = self.root, self.embedder, self.head
 
         def work(progress, cancel) -> IndexSummary:
-            with open_case(root, embedder=embedder, head=head, log_open=False) as case:
+            with bulk_work(), open_case(root, embedder=embedder, head=head, log_open=False) as case:
                 return case.index(progress, cancel, allow_removal=allow_removal, new_case=new_case)
 
         self.indexing = True
@@ -162,6 +168,7 @@ class CaseSession(QObject):
         self.index_task = self.tasks.start(
             work,
             name="index",
+            pool=self.tasks.runner.index,
             progress=self._on_progress,
             finished=lambda summary: self._index_ended(IndexOutcome(IndexEnd.FINISHED, summary)),
             cancelled=lambda kept: self._index_ended(IndexOutcome(IndexEnd.CANCELLED, kept)),
@@ -197,7 +204,7 @@ class CaseSession(QObject):
                 return
         if self._waiting is not None:
             self._run_waiting()
-        self.refresh_overview()
+        self.refresh_overview(outcome.summary.failed if outcome.summary is not None else [])
 
     def pause_indexing(self, paused: bool) -> None:
         if self.index_task is not None:
@@ -208,10 +215,11 @@ class CaseSession(QObject):
             self.index_task.cancel()
 
     # --- overview -------------------------------------------------------------------------
-    def refresh_overview(self) -> None:
-        root = self.root
+    def refresh_overview(self, run_failures: list[dict[str, str]] | None = None) -> None:
+        """Aggregate the catalogue off the GUI thread (``run_failures``: the last run's)."""
+        root, failed = self.root, run_failures or []
         self.tasks.start(
-            lambda _progress, _cancel: case_overview(root),
+            lambda _progress, _cancel: _overview(root, failed),
             name="overview",
             finished=self.overview_ready.emit,
             failed=lambda exc: self.error.emit("Cannot read the catalogue", exc),
@@ -253,6 +261,12 @@ class CaseSession(QObject):
             finished=self.query_finished.emit,
             failed=lambda exc: self._on_query_failed(wanted, exc),
         )
+
+    def drop_query(self) -> None:
+        """Forget the query in flight or waiting (another kind of search replaced it)."""
+        self.tasks.detach(self.query_task)
+        self.query_task = None
+        self._waiting = None
 
     def _on_query_failed(self, wanted: _Query, exc: BaseException) -> None:
         self.query_task = None

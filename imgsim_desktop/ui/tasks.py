@@ -124,6 +124,9 @@ class Task(QRunnable):
         try:
             end, payload = self._outcome()
         finally:
+            # What the work captured (a run's 200,000 failures...) is freed here, on this pool
+            # thread: freed on the GUI thread, with the task, it would stall the window.
+            self._work = _finished_work
             self.end = end
             signal: SignalInstance = getattr(self.signals, end.value)
             try:
@@ -132,23 +135,34 @@ class Task(QRunnable):
                 self.done.set()
 
 
+def _finished_work(_progress: Callable[[Any], None], _cancel: Callable[[], bool]) -> None:
+    """What a task holds once its work has run (nothing)."""
+
+
 class TaskRunner:
     """The application's pools, each with a stated purpose, and every task started on them.
 
     Attributes:
-        work: indexing, queries, overviews, exports, relinks (2 threads: a query runs while a
-            case is being indexed).
+        index: indexing, at a lower priority (see ``background.py``; 2 threads: a case opened
+            while the last one's indexing still finishes its batch is not held back).
+        work: queries, overviews, exports, relinks (2 threads).
         previews: the detail pane's and the query pane's previews and EXIF reads (2 threads).
         thumbs: the result grid's thumbnails (their own jobs, see results/thumbnails.py).
+        model: loading the model once the window is on screen (1 thread, so that it never
+            holds back indexing, the case overview or a query).
     """
 
     def __init__(self) -> None:
+        self.index = QThreadPool()
+        self.index.setMaxThreadCount(2)
         self.work = QThreadPool()
         self.work.setMaxThreadCount(2)
         self.previews = QThreadPool()
         self.previews.setMaxThreadCount(2)
         self.thumbs = QThreadPool()
         self.thumbs.setMaxThreadCount(max(1, min(4, QThreadPool.globalInstance().maxThreadCount())))
+        self.model = QThreadPool()
+        self.model.setMaxThreadCount(1)
         self._live: dict[int, Task] = {}
 
     def start(self, task: Task, pool: QThreadPool | None = None) -> Task:
@@ -168,7 +182,7 @@ class TaskRunner:
         for task in list(self._live.values()):
             task.cancel()
         self.thumbs.clear()
-        pools = (self.work, self.previews, self.thumbs)
+        pools = (self.index, self.work, self.previews, self.thumbs, self.model)
         return all([pool.waitForDone(timeout_ms) for pool in pools])
 
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The window's menus and toolbar: open a case or an image, export, about, quit, the thumbnail
-size slider, "Show not relevant" and "Hide known files". It only builds them; the window connects what they do."""
+size slider, "Show not relevant", "Hide known files" and "Near copies only". It only builds
+them; the window connects what they do."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class WindowActions:
     zoom: QSlider
     show_hidden: QCheckBox
     hide_known: QCheckBox
+    near_copies_only: QCheckBox
 
 
 def build_actions(window: QMainWindow, tile_size: int) -> WindowActions:
@@ -62,6 +64,20 @@ def build_actions(window: QMainWindow, tile_size: int) -> WindowActions:
         "Search without the files a known-file hash set holds (imgsim hashset import)"
     )
     toolbar.addWidget(hide_known)
+    near_copies_only = QCheckBox("Near copies only")
+    near_copies_only.setToolTip(
+        "Show only the copies of the query: near copies by their perceptual hash (PDQ: re-saved, "
+        "resized, turned, mirrored or recoloured) and copies or crops by their pixels"
+    )
+    toolbar.addWidget(near_copies_only)
     return WindowActions(
-        open_case, open_image, export, about, quit_action, zoom, show_hidden, hide_known
+        open_case,
+        open_image,
+        export,
+        about,
+        quit_action,
+        zoom,
+        show_hidden,
+        hide_known,
+        near_copies_only,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from imgsim_desktop.core import Cancelled, NotIndexedError, open_case
+from imgsim_desktop.core.pipeline.ranking import fused_score
 from imgsim_desktop.core.store.catalog import STATUS_INDEXED
 from tests.conftest import FIXTURES, make_readonly_copy, make_writable, manifest
 from tests.core.fakes import FakeEmbedder, fake_head
@@ -100,7 +101,8 @@ def test_query_finds_the_near_copy_first(fixture_case: Path) -> None:
             assert top.similarity == pytest.approx(1.0, abs=1e-4)
             # flat synthetic colours are too plain for PDQ (quality < 50): no distance, no bonus
             assert top.pdq_distance in (0, None) and top.near_copy == (top.pdq_distance == 0)
-            assert top.score == pytest.approx(top.similarity + top.near_copy, abs=1e-4)
+            expected = fused_score(top.similarity, top.pdq_distance, 31, top.copy_correlation)
+            assert top.score == pytest.approx(expected, abs=1e-4)
             copy = f"scene{n}_b" + (".png" if n % 3 == 0 else ".jpg")
             # scene3 also has an upright-by-EXIF copy, which may rank before the resized one
             assert any(r.path.endswith(copy) for r in result.results[1:3])

@@ -95,7 +95,7 @@ def test_csv_and_json_hashes_are_the_file_bytes_hashes(queried, tmp_path: Path) 
         "rotations": True,
         "flips": False,
         "scales": True,
-        "windows": True,
+        "windows": False,
         "verify_copies": True,
         "hide_known": False,
         "near_copy_threshold": 31,

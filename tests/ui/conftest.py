@@ -76,7 +76,7 @@ def window(qtbot):
     yield win
     win.close()
     assert not win.runner.running()
-    for pool in (win.runner.work, win.runner.previews, win.runner.thumbs):
+    for pool in (win.runner.index, win.runner.work, win.runner.previews, win.runner.thumbs):
         assert pool.activeThreadCount() == 0
 
 
@@ -96,7 +96,10 @@ def make_window(qtbot, monkeypatch):
         lambda _parent, title, text: warnings.append((title, text)),
     )
 
-    def make(embedder: GatedEmbedder, work_threads: int = 2) -> MainWindow:
+    def make(
+        embedder: GatedEmbedder, work_threads: int = 2, wait_for_model: bool = True
+    ) -> MainWindow:
+        """``wait_for_model``: return once the background model load has ended."""
         if isinstance(embedder.hold, BatchGate):
             gates.append(embedder.hold)
         runner = TaskRunner()
@@ -106,6 +109,8 @@ def make_window(qtbot, monkeypatch):
         window.show()
         window.warnings = warnings  # type: ignore[attr-defined]
         windows.append(window)
+        if wait_for_model:
+            qtbot.waitUntil(lambda: window.model_loader.ended, timeout=60000)
         return window
 
     yield make

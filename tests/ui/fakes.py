@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QModelIndex
 
 from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
 
@@ -100,3 +101,11 @@ def make_case(folder: Path, n: int, prefix: str = "img", hue: int = 0) -> Path:
         pixels = np.clip(base + rng.integers(0, 60, (40, 48, 3)), 0, 255).astype(np.uint8)
         Image.fromarray(pixels).save(folder / f"{prefix}{i:03d}.png")
     return folder
+
+
+def failure_lines(window) -> list[str]:
+    """Every line of the window's failure list (fetched in full, as if scrolled to the end)."""
+    model = window.index_panel.failure_model
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    return [model.index(row).data() for row in range(model.rowCount())]

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from imgsim_desktop.core import open_case
 from imgsim_desktop.ui.tasks import TaskEnd
-from tests.ui.fakes import BatchGate, GatedEmbedder, make_case
+from tests.ui.fakes import BatchGate, GatedEmbedder, failure_lines, make_case
 
 N_IMAGES = 90  # batches of 32, 32, 26 (never 4: a batch of 4 would look like a query)
 
@@ -82,19 +82,16 @@ def test_opening_another_case_leaves_nothing_of_the_first(
         window.run_query(case_b / "beta" / "b000.png")
 
     def snapshot() -> dict:
-        browser = window.browser
+        folders = window.browser.folder_model
         return {
             "panel": window.index_panel.label.text(),
             "bar": (window.index_panel.bar.value(), window.index_panel.bar.maximum()),
             "buttons": window.index_panel.cancel.isEnabled(),
-            "failures": [
-                window.index_panel.failures.item(i).text()
-                for i in range(window.index_panel.failures.count())
-            ],
-            "folders": browser.folders.topLevelItem(0).text(0),
+            "failures": failure_lines(window),
+            "folders": folders.index(0, 0).data(),
             "subfolders": [
-                browser.folders.topLevelItem(0).child(i).text(0)
-                for i in range(browser.folders.topLevelItem(0).childCount())
+                folders.index(i, 0, folders.index(0, 0)).data()
+                for i in range(folders.rowCount(folders.index(0, 0)))
             ],
             "results": [window.model.record(r).path for r in range(window.model.rowCount())],
             "status": window.status.text(),
@@ -108,7 +105,12 @@ def test_opening_another_case_leaves_nothing_of_the_first(
 
     gate.opened.set()  # A's held batch and query now finish, after B is settled
     query_gate.set()
-    qtbot.waitUntil(lambda: window.runner.work.activeThreadCount() == 0, timeout=30000)
+    qtbot.waitUntil(
+        lambda: (
+            window.runner.work.activeThreadCount() + window.runner.index.activeThreadCount() == 0
+        ),
+        timeout=30000,
+    )
     qtbot.wait(300)  # whatever A's tasks emitted is delivered now
     assert snapshot() == settled
     assert all(not path.startswith("alpha/") for paths in shown_results for path in paths)

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from imgsim_desktop.core import open_case
-from tests.ui.fakes import GatedEmbedder, make_case
+from tests.ui.fakes import GatedEmbedder, failure_lines, make_case
 
 N_IMAGES = 5
 
@@ -155,10 +155,7 @@ def test_files_below_a_folder_that_cannot_be_listed_are_shown_missing(
     assert window.browser.missing.isVisibleTo(window) and "4 known files missing" in (
         window.browser.missing.text()
     )
-    failures = [
-        window.index_panel.failures.item(i).text()
-        for i in range(window.index_panel.failures.count())
-    ]
+    failures = failure_lines(window)
     assert sum(line.startswith("lost/l") and "missing" in line for line in failures) == 4
     assert window.overview.images == 10  # kept, and still searchable
     assert ", 4 missing" in window.index_panel.label.text()

@@ -82,7 +82,7 @@ def model_window(qtbot):
     yield win
     win.close()
     assert not win.runner.running()
-    for pool in (win.runner.work, win.runner.previews, win.runner.thumbs):
+    for pool in (win.runner.index, win.runner.work, win.runner.previews, win.runner.thumbs):
         assert pool.activeThreadCount() == 0
 
 

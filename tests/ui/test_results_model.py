@@ -18,7 +18,7 @@ from imgsim_desktop.ui.results.model import (
     ResultsFilter,
     ResultsModel,
 )
-from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider
+from imgsim_desktop.ui.results.thumbnails import ThumbnailProvider, thumb_request
 from imgsim_desktop.ui.results.view import ResultsView
 from tests.conftest import FIXTURES
 
@@ -79,7 +79,7 @@ def test_a_new_result_set_drops_queued_thumbnails(qtbot) -> None:
     model.set_results(old[:2])  # a new query, before any of them was delivered
     qtbot.wait(100)
     assert provider.pending == 0
-    assert not any(provider.has(r.absolute_path) for r in old)
+    assert not any(provider.has(thumb_request(r).key) for r in old)
     assert model.loaded_count() == 0
 
 
@@ -105,9 +105,9 @@ def test_only_visible_tiles_are_decoded(qtbot) -> None:
     provider = ThumbnailProvider(pool)
     real_pixmap = provider.pixmap
 
-    def pixmap(key: str):
-        requested.append(key)
-        return real_pixmap(key)
+    def pixmap(request):
+        requested.append(request.key)
+        return real_pixmap(request)
 
     provider.pixmap = pixmap  # type: ignore[method-assign]
     model = ResultsModel(provider)
@@ -120,7 +120,7 @@ def test_only_visible_tiles_are_decoded(qtbot) -> None:
     qtbot.waitExposed(view)
     qtbot.wait(100)
     visible = {
-        model.record(row).absolute_path
+        model.request(row).key
         for row in range(model.rowCount())
         if view.visualRect(model.index(row)).intersects(view.viewport().rect())
     }

@@ -40,7 +40,7 @@ def make_window(qtbot, embedder):
     for win in windows:
         win.close()
         assert not win.runner.running()
-        for pool in (win.runner.work, win.runner.previews, win.runner.thumbs):
+        for pool in (win.runner.index, win.runner.work, win.runner.previews, win.runner.thumbs):
             assert pool.activeThreadCount() == 0
 
 
@@ -73,7 +73,7 @@ def test_index_then_query_by_dropped_url_and_raw_image(
     window = make_window()
     open_and_index(qtbot, window, fixture_case)
     assert window.overview.images == N_IMAGES
-    assert window.browser.folders.topLevelItem(0).text(1) == str(N_IMAGES)
+    assert window.browser.folder_model.index(0, 1).data() == str(N_IMAGES)
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(fixture_case / "scene0_a.jpg"))])
@@ -81,7 +81,9 @@ def test_index_then_query_by_dropped_url_and_raw_image(
         drop(window, mime)
     assert shown.args[0] == N_IMAGES  # k=50 > images: every image comes back
     first = window.model.record(0)
-    assert first.path == "scene0_a.jpg" and first.similarity == pytest.approx(1.0, abs=1e-3)
+    # The query is described at two scales, the stored image at one: the query's own image is
+    # about 0.98 similar (1.0 before the R-MAC descriptor), and its PDQ distance 0.
+    assert first.path == "scene0_a.jpg" and first.similarity > 0.95
     assert first.near_copy and first.pdq_distance == 0
     assert window.model.record(1).path == "scene0_b.png"
     assert window.query_pane.sha256.text() == first.sha256

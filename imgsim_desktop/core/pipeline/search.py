@@ -123,14 +123,16 @@ def _candidates(
     view), else the index vectors'."""
     similarity = {hit.id: hit.score for hit in hits}
     distance = _pdq_distances(query, source, similarity)
+    wanted = set(similarity) | set(distance)
+    if query.rerank is not None and wanted:
+        ids, vectors = rerank_vectors(source.catalog, wanted, query.rerank.shape[1])
+        for file_id, value in zip(ids, similarities(query.rerank, vectors), strict=True):
+            similarity[int(file_id)] = float(value)
+    # PDQ's matches without a re-ranking vector: their index vectors, read only for them.
     missing = np.array([i for i in distance if i not in similarity], dtype=np.int64)
     if len(missing):
         vectors = source.catalog.vectors(missing, dim)
         for file_id, value in zip(missing, similarities(query.vectors, vectors), strict=True):
-            similarity[int(file_id)] = float(value)
-    if query.rerank is not None and similarity:
-        ids, vectors = rerank_vectors(source.catalog, similarity, query.rerank.shape[1])
-        for file_id, value in zip(ids, similarities(query.rerank, vectors), strict=True):
             similarity[int(file_id)] = float(value)
     threshold = settings.near_copy_threshold
     found = [

@@ -1,26 +1,32 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Paints one result tile: the thumbnail fitted in the tile, rank, score, review mark and a
-"known" badge for files a known-file hash set holds."""
+"""Paints one result tile: the thumbnail fitted in the tile, rank and similarity, review mark, a
+"known" badge for files a known-file hash set holds, a "near copy" badge for results PDQ finds
+within the near-copy distance of the query, and the case's name on results of a search over
+several cases."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from imgsim_desktop.ui.results.model import (
     MARK_INCLUDE,
     MARK_NOT_RELEVANT,
+    CaptionRole,
+    CaseRole,
     KnownRole,
     MarkRole,
+    NearCopyRole,
     RankRole,
-    ScoreRole,
 )
 
 CAPTION_HEIGHT = 22
 MARK_COLOURS = {MARK_INCLUDE: QColor("#2e9e4f"), MARK_NOT_RELEVANT: QColor("#c0392b")}
 MARK_TEXT = {MARK_INCLUDE: "\u2713 report", MARK_NOT_RELEVANT: "\u2717 not relevant"}
 KNOWN_COLOUR = QColor("#7d3c98")
+NEAR_COPY_COLOUR = QColor("#d35400")
+CASE_BAND_COLOUR = QColor(0, 0, 0, 170)
 
 
 class ResultDelegate(QStyledItemDelegate):
@@ -85,6 +91,27 @@ class ResultDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "known")
 
+        badge_text = index.data(NearCopyRole)
+        if badge_text:  # the PDQ distance or the correlation is in the tooltip and detail pane
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(NEAR_COPY_COLOUR)
+            width = QFontMetrics(option.font).horizontalAdvance(badge_text) + 12
+            badge = QRect(image_rect.x() + 4, image_rect.bottom() - 22, width, 18)
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setPen(QColor("white"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
+
+        case_name = index.data(CaseRole)
+        if case_name:  # a search over several cases: which case holds the file
+            band = QRect(image_rect.x(), image_rect.y() + 24, image_rect.width(), 18)
+            painter.fillRect(band, CASE_BAND_COLOUR)
+            painter.setPen(QColor("white"))
+            metrics = QFontMetrics(option.font)
+            text = metrics.elidedText(
+                f"case {case_name}", Qt.TextElideMode.ElideMiddle, band.width() - 8
+            )
+            painter.drawText(band.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
+
         caption = QRect(
             rect.x() + 4, rect.bottom() - CAPTION_HEIGHT, rect.width() - 8, CAPTION_HEIGHT
         )
@@ -105,6 +132,6 @@ class ResultDelegate(QStyledItemDelegate):
         painter.drawText(
             caption,
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            f"{index.data(ScoreRole):.3f}",
+            index.data(CaptionRole) or "",
         )
         painter.restore()
