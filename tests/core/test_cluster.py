@@ -216,3 +216,44 @@ def test_archived_cases_searched_on_the_cluster_rank_as_here(tmp_path: Path, clu
         ]
         assert [r.rank for r in b.results] == list(range(1, 13))
         assert (a.vectors_searched, a.vectors_total) == (b.vectors_searched, b.vectors_total)
+        checked = {(r.case_id, r.path) for r in a.results if r.copy_correlation is not None}
+        assert checked == {(r.case_id, r.path) for r in b.results if r.copy_correlation is not None}
+        assert checked  # the pixel check ran (here, on the merged results)
+
+
+def test_workers_keep_the_archives_open_between_queries(tmp_path: Path, cluster) -> None:
+    from distributed import Client
+
+    from imgsim_desktop.core.pipeline import worker_archives
+    from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+    from imgsim_desktop.core.pipeline.query import QuerySettings
+
+    library = tmp_path / "library"
+    for name, numbers in (("C", range(8)), ("D", range(8, 16))):
+        _make_files(tmp_path / name, numbers)
+        with open_case(tmp_path / name, embedder=FakeEmbedder(), head=fake_head()) as case:
+            case.index()
+            case.archive(library)
+    embedder = FakeEmbedder()
+    sources = open_sources(embedder, [], [library])
+    options = ClusterOptions(scheduler=cluster.scheduler_address)
+    image = tmp_path / "C" / "dir0" / "img0000.jpg"
+    settings = QuerySettings(k=5, all_scenes=True)
+
+    def kept() -> list[str]:
+        return sorted(key[0] for key in worker_archives._open)
+
+    with Client(cluster.scheduler_address) as client:
+        client.run(worker_archives.close_all)
+        first = list(search_cases([image], sources, embedder, fake_head(), settings, options))
+        after_first = [p for found in client.run(kept).values() for p in found]
+        again = list(
+            search_cases([image, image], sources, embedder, fake_head(), settings, options)
+        )
+        after_again = [p for found in client.run(kept).values() for p in found]
+    sources.close()
+    archives = sorted(str(p) for p in library.iterdir())
+    assert sorted(after_first) == archives  # each archive opened once, on one worker, and kept
+    assert sorted(after_again) == archives  # and not opened again for the next queries
+    for result in again:
+        assert [r.path for r in result.results] == [r.path for r in first[0].results]

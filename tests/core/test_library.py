@@ -107,3 +107,31 @@ def test_a_case_embedded_with_another_model_is_skipped(cases: dict[str, Path]) -
         "its images were embedded with another model (run imgsim index)",
         "no indexed case by that folder or id",
     ]
+
+
+def test_the_pixel_check_sees_the_candidates_one_case_holding_both_would(
+    cases: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imgsim_desktop.core.pipeline import search as search_module
+    from imgsim_desktop.core.pipeline.ranking import VERIFIED_CANDIDATES
+
+    checked: list[int] = []
+    real = search_module.best_correlations
+
+    def counting(picture, thumbs):  # type: ignore[no-untyped-def]
+        checked.append(len(thumbs))
+        return real(picture, thumbs)
+
+    monkeypatch.setattr(search_module, "best_correlations", counting)
+    image = cases["A"] / "scene0_a.jpg"
+    embedder = FakeEmbedder()
+    sources = open_sources(embedder, [str(cases["A"]), str(cases["B"])])
+    (result,) = search_cases([image], sources, embedder, fake_head(), SETTINGS)
+    sources.close()
+    # one verification over both cases' best candidates, not one per case
+    assert checked == [VERIFIED_CANDIDATES]
+    with open_case(cases["AB"], embedder=FakeEmbedder(), head=fake_head()) as case:
+        alone = case.query(image, k=SETTINGS.k, all_scenes=True)
+    assert {r.path.split("/")[-1] for r in result.results if r.copy_correlation is not None} == {
+        r.path.split("/")[-1] for r in alone.results if r.copy_correlation is not None
+    }

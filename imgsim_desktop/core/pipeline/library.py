@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,11 +26,15 @@ from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.cluster import ClusterError, ClusterOptions, connect, map_path
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
 from imgsim_desktop.core.pipeline.results import QueryResult
-from imgsim_desktop.core.pipeline.search import SearchSource, merge_results, search
+from imgsim_desktop.core.pipeline.search import (
+    SearchSource,
+    merge_results,
+    search,
+    verify_merged,
+)
+from imgsim_desktop.core.pipeline.worker_archives import archive_source, open_archive_source
 from imgsim_desktop.core.store.archive import (
-    MANIFEST,
     THUMBS_FILE,
-    ArchivedCase,
     check_archive,
     list_archives,
 )
@@ -64,12 +67,6 @@ def _live_source(info: CaseInfo, embedder: Embedder) -> SearchSource:
     catalog = Catalog(info.data_dir / CATALOG_FILE)
     indexes = SceneIndexes(info.data_dir / "indexes", identity.key, identity.dim)
     return SearchSource(Path(info.root), catalog, indexes, case_id=info.id)
-
-
-def _archive_source(archive: ArchivedCase, embedder_key: str, dim: int) -> SearchSource:
-    catalog = Catalog(archive.catalog_path, read_only=True)
-    indexes = SceneIndexes(archive.indexes_dir, embedder_key, dim, read_only=True)
-    return SearchSource(Path(archive.root), catalog, indexes, case_id=archive.id)
 
 
 def _usable(source: SearchSource, embedder: Embedder, archived: bool) -> str | None:
@@ -129,7 +126,7 @@ def open_sources(
                 )
                 continue
             try:
-                source = _archive_source(archive, embedder.identity.key, embedder.identity.dim)
+                source = open_archive_source(archive, embedder.identity.key, embedder.identity.dim)
                 add(source, str(archive.path), archived=True)
             except (CatalogError, sqlite3.Error) as exc:
                 found.skipped.append({"case": str(archive.path), "reason": str(exc)})
@@ -165,7 +162,7 @@ def search_cases(
                 parts += _search_on_cluster(
                     connection[0], query, archived, sources, head, settings, cluster
                 )
-                result = merge_results(parts, settings)
+                result = merge_results(verify_merged(query, parts, sources.searched), settings)
             result.cases_searched = [s.case_id or "" for s in sources.searched]
             result.cases_skipped = list(sources.skipped)
             yield result
@@ -177,13 +174,10 @@ def search_cases(
 def search_archive(
     folder: str, query: QueryImage, head: SceneHead, settings: QuerySettings, dim: int
 ) -> QueryResult:
-    """Runs on a cluster worker: the query over one archived case (read-only)."""
-    archive = ArchivedCase(Path(folder), json.loads((Path(folder) / MANIFEST).read_text()))
-    source = _archive_source(archive, query.embedder, dim)
-    try:
+    """Runs on a cluster worker: the query over one archived case (read-only; the case kept
+    open by the worker for the next query, see :mod:`.worker_archives`)."""
+    with archive_source(Path(folder), query.embedder, dim) as source:
         return search(query, [source], head, dataclasses.replace(settings, hide_known=False))
-    finally:
-        source.catalog.close()
 
 
 def _search_on_cluster(
@@ -198,8 +192,11 @@ def _search_on_cluster(
     path_map = cluster.path_map if cluster is not None else ()
     folders = [map_path(str(sources.archives[s.case_id or ""]), path_map) for s in archived]
     dim = int(query.vectors.shape[1])
+    # The pixel verification needs the query's picture and is done here over the merged results
+    # (verify_merged), as a search over all the cases in one process does it.
+    sent = dataclasses.replace(query, picture=None)
     futures = [
-        client.submit(search_archive, folder, query, head, settings, dim, pure=False)
+        client.submit(search_archive, folder, sent, head, settings, dim, pure=False)
         for folder in folders
     ]
     try:

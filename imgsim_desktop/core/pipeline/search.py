@@ -145,19 +145,24 @@ def _candidates(
         )
         for file_id, value in similarity.items()
     ]
-    if query.picture is not None:
-        _verify(query.picture, source, found, threshold)
     return found
 
 
-def _verify(picture: np.ndarray, source: SearchSource, found: list[_Found], threshold: int) -> None:
-    """Correlate the best candidates that are not near copies already with the query's pixels
-    (:mod:`~imgsim_desktop.core.model.copycheck`) and score them again."""
+def _verify(picture: np.ndarray, found: list[_Found], threshold: int) -> None:
+    """Correlate the best candidates of all sources that are not near copies already with the
+    query's pixels (:mod:`~imgsim_desktop.core.model.copycheck`) and score them again: the
+    same :data:`VERIFIED_CANDIDATES` whether the files are in one case or spread over many."""
     unsure = [f for f in found if f.distance is None or f.distance > threshold]
-    unsure.sort(key=lambda f: (-f.score, f.id))
+    unsure.sort(key=lambda f: (-f.score, f.source.case_id or "", f.id))
     chosen = unsure[:VERIFIED_CANDIDATES]
-    blobs = source.catalog.extras(THUMB_KIND, [f.id for f in chosen])
-    thumbs = [(f, read_thumbnail(blobs.get(f.id, b""))) for f in chosen]
+    by_source: dict[int, list[_Found]] = {}
+    for item in chosen:
+        by_source.setdefault(id(item.source), []).append(item)
+    blobs: dict[tuple[int, int], bytes] = {}
+    for items in by_source.values():
+        got = items[0].source.catalog.extras(THUMB_KIND, [f.id for f in items])
+        blobs.update({(id(items[0].source), i): b for i, b in got.items()})
+    thumbs = [(f, read_thumbnail(blobs.get((id(f.source), f.id), b""))) for f in chosen]
     usable = [(f, t) for f, t in thumbs if t is not None]
     correlations = best_correlations(picture, [t for _, t in usable])
     for (item, _), value in zip(usable, correlations, strict=True):
@@ -218,6 +223,8 @@ def _hits(
         searched += in_source
         total += sum(counts.values())
         pending += source.catalog.pending(embedder_id)
+    if query.picture is not None:
+        _verify(query.picture, found, settings.near_copy_threshold)
     found.sort(key=lambda f: (-f.score, f.source.case_id or "", f.id))
     return found[:k], searched, total, pending
 
@@ -274,6 +281,38 @@ def run_query(
 ) -> QueryResult:
     """Search one case for images like ``image_path``; raises UnreadableImageError."""
     return search(embed_query(image_path, embedder, head, settings), [source], head, settings)
+
+
+def verify_merged(
+    query: QueryImage, parts: list[QueryResult], sources: list[SearchSource]
+) -> list[QueryResult]:
+    """The pixel verification of results searched apart without it (on cluster workers, their
+    query without its picture), done here over their union as :func:`search` does it over
+    several sources: the best candidates not yet near copies, whichever case holds them, read
+    from ``sources`` (by case id)."""
+    if query.picture is None:
+        return parts
+    by_case = {s.case_id: s for s in sources}
+    found = [
+        _Found(r.id, by_case[r.case_id], r.score, r.similarity, r.pdq_distance)
+        for part in parts
+        for r in part.results
+        if r.case_id in by_case
+    ]
+    _verify(query.picture, found, parts[0].settings.near_copy_threshold if parts else 0)
+    checked = {(f.source.case_id, f.id): f for f in found if f.correlation is not None}
+    return [
+        dataclasses.replace(
+            part,
+            results=[
+                dataclasses.replace(r, score=f.score, copy_correlation=f.correlation)
+                if (f := checked.get((r.case_id, r.id))) is not None
+                else r
+                for r in part.results
+            ],
+        )
+        for part in parts
+    ]
 
 
 def merge_results(parts: list[QueryResult], settings: QuerySettings) -> QueryResult:

@@ -82,7 +82,11 @@ class Catalog:
         try:
             if read_only:
                 uri = path.absolute().as_uri() + "?mode=ro&immutable=1"
-                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                # An archived catalogue never changes: a cluster worker keeps it open for the
+                # tasks its threads run, one at a time (see pipeline/worker_archives.py).
+                self._db = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
                 self._check_version()
                 return
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
