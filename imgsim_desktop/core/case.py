@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from imgsim_desktop import __version__
@@ -32,12 +32,14 @@ from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
 from imgsim_desktop.core.pipeline.cluster import ClusterOptions
 from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
+from imgsim_desktop.core.pipeline.query import embed_query_with_preview, preview_settings
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.search import (
     QueryResult,
     QuerySettings,
     SearchSource,
     run_query,
+    search,
 )
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
 from imgsim_desktop.core.store.archive import MANIFEST
@@ -227,12 +229,17 @@ class Case(CaseQueries):
         verify_copies: bool = True,
         region: Region | None = None,
         negatives: tuple[str, ...] = (),
+        preview: Callable[[QueryResult], None] | None = None,
     ) -> QueryResult:
         """Rank the case's images by similarity to ``image_path``; indexes nothing.
 
         Results carry ``known`` (the hash sets holding the file); ``hide_known`` leaves those
         files out. ``region`` searches by that rectangle of the image only; ``negatives`` are
-        images whose look-alikes go down (see :meth:`query_spec` for more).
+        images whose look-alikes go down (see :meth:`query_spec` for more). ``preview`` is
+        called first with a quick answer (:func:`~.pipeline.query.preview_settings`: the
+        upright view alone, no pixel check) for a window to show while the full query runs;
+        the file is read and the upright view embedded once for both. The preview is part of
+        this query: only the full answer is audited.
         """
         if region is not None or negatives:
             spec = QuerySpec((str(image_path),), region=region, negatives=tuple(negatives))
@@ -265,14 +272,16 @@ class Case(CaseQueries):
             hide_known=hide_known,
             near_copy_threshold=near_copy_threshold,
         )
+        source = SearchSource(self.root, catalog, indexes)
         try:
-            result = run_query(
-                Path(image_path),
-                SearchSource(self.root, catalog, indexes),
-                self.embedder,
-                self.head,
-                settings,
-            )
+            if preview is None:
+                result = run_query(Path(image_path), source, self.embedder, self.head, settings)
+            else:
+                quick, complete = embed_query_with_preview(
+                    Path(image_path), self.embedder, self.head, settings
+                )
+                preview(search(quick, [source], self.head, preview_settings(settings)))
+                result = search(complete(), [source], self.head, settings)
         except ImgsimError as exc:
             self.audit.append("query_failed", query_path=str(image_path), k=k, error=str(exc))
             raise

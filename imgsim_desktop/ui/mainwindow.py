@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
     """
 
     results_shown = Signal(int)  # number of result rows
+    preview_shown = Signal(int)  # rows of a query's quick first answer, before results_shown
     overview_shown = Signal()
     session_opened = Signal(object)  # CaseSession
     model_loaded = Signal(object)  # None when ready, else the ModelError
@@ -242,6 +243,7 @@ class MainWindow(QMainWindow):
         session.bind(session.index_progress, self._on_progress)
         session.bind(session.index_ended, self._on_index_ended)
         session.bind(session.overview_ready, self._on_overview)
+        session.bind(session.query_preview, self._on_query_preview)
         session.bind(session.query_finished, self._on_query_result)
         session.bind(session.find_finished, self._on_find_result)
         session.bind(session.query_waiting, lambda _path: self.query_pane.show_waiting())
@@ -485,6 +487,15 @@ class MainWindow(QMainWindow):
         if self.proxy.rowCount():
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         self.results_shown.emit(self.model.rowCount())
+
+    def _on_query_preview(self, result: QueryResult) -> None:
+        """The query's quick first answer: its tiles (and their thumbnails) at once; the full
+        answer replaces it (:meth:`_on_query_result`), with the reading of the query."""
+        self.query_pane.searched.setText("first results; refining…")
+        self.model.set_results(
+            result.results, near_copy_threshold=result.settings.near_copy_threshold
+        )
+        self.preview_shown.emit(self.model.rowCount())
 
     def _on_query_result(self, result: QueryResult) -> None:
         self.last_result = result

@@ -15,6 +15,8 @@ Signals:
     index_ended: (IndexOutcome) how an indexing run ended (exactly once per run).
     overview_ready: (CaseOverview) folder and scene counts of the catalogue.
     query_waiting: (str) a query waits for the first images to be indexed.
+    query_preview: (QueryResult) a quick first answer (the upright view alone), before
+        query_finished; a plain one-image query only.
     query_finished: (QueryResult)
     find_finished: (FindResult) a word search's results.
     error: (str, Exception) a title and what went wrong, for one message box.
@@ -95,6 +97,7 @@ class CaseSession(QObject):
     index_ended = Signal(object)  # IndexOutcome
     overview_ready = Signal(object)  # CaseOverview
     query_waiting = Signal(str)  # query image path
+    query_preview = Signal(object)  # QueryResult: the quick first answer of the query in flight
     query_finished = Signal(object)  # QueryResult
     find_finished = Signal(object)  # FindResult
     error = Signal(str, object)  # title, exception
@@ -243,10 +246,12 @@ class CaseSession(QObject):
         wanted = _Query(image, k, all_scenes, hide_known, spec, learn)
         root, embedder, head = self.root, self.embedder, self.head
 
-        def work(_progress, _cancel):
+        def work(progress, _cancel):
             with open_case(root, embedder=embedder, head=head, log_open=False) as case:
                 if spec is None and not learn:
-                    return case.query(image, k=k, all_scenes=all_scenes, hide_known=hide_known)
+                    return case.query(
+                        image, k=k, all_scenes=all_scenes, hide_known=hide_known, preview=progress
+                    )
                 asked = spec or QuerySpec((str(image),))
                 if learn:
                     positives, negatives = case.feedback_ids()
@@ -258,6 +263,7 @@ class CaseSession(QObject):
         self.query_task = self.tasks.start(
             work,
             name="query",
+            progress=self.query_preview.emit,
             finished=self.query_finished.emit,
             failed=lambda exc: self._on_query_failed(wanted, exc),
         )

@@ -137,13 +137,34 @@ def test_review_marks_persist_across_a_restart(qtbot, make_window, fixture_case:
 def test_a_new_query_replaces_the_one_in_flight(qtbot, make_window, fixture_case: Path) -> None:
     window = make_window()
     open_and_index(qtbot, window, fixture_case)
-    landed = []
+    landed, previews = [], []
     window.results_shown.connect(lambda _n: landed.append(window.model.record(0).path))
+    window.preview_shown.connect(lambda _n: previews.append(window.model.record(0).path))
     window.run_query(fixture_case / "scene2_a.jpg")
     window.run_query(fixture_case / "scene5_a.jpg")
     qtbot.waitUntil(lambda: bool(landed), timeout=60000)
     qtbot.wait(1500)  # a stale result would land now
     assert landed == ["scene5_a.jpg"]
+    assert previews == ["scene5_a.jpg"]  # nor does a stale preview
+
+
+def test_the_first_tiles_come_from_a_quick_preview_then_the_full_answer(
+    qtbot, make_window, fixture_case: Path
+) -> None:
+    window = make_window()
+    open_and_index(qtbot, window, fixture_case)
+    seen: list[tuple[str, int, str]] = []
+    window.preview_shown.connect(
+        lambda n: seen.append(("preview", n, window.query_pane.searched.text()))
+    )
+    window.results_shown.connect(lambda n: seen.append(("results", n, "")))
+    with qtbot.waitSignal(window.results_shown, timeout=60000):
+        window.run_query(fixture_case / "scene2_a.jpg")
+    assert [kind for kind, _, _ in seen] == ["preview", "results"]
+    assert seen[0][1] == seen[1][1] == N_IMAGES
+    assert "refining" in seen[0][2]
+    assert window.last_result.settings.rotations  # the full answer is what stays
+    assert "refining" not in window.query_pane.searched.text()
 
 
 def test_unreadable_query_shows_a_message_not_a_traceback(

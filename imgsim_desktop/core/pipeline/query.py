@@ -10,13 +10,15 @@ its two scales summed: the query's details then count as much as its layout (REA
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from imgsim_desktop.core.errors import UnreadableImageError
-from imgsim_desktop.core.evidence.imagefile import load_for_embedding
+from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embedding
 from imgsim_desktop.core.model.embedder import Descriptions, Embedder, Window
 from imgsim_desktop.core.model.pdq import MIN_QUALITY, NEAR_COPY_DISTANCE, pdq_dihedral
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
@@ -114,22 +116,47 @@ def query_views(pixels: np.ndarray, settings: QuerySettings) -> list[np.ndarray]
     return [np.ascontiguousarray(view) for view in views]
 
 
+def preview_settings(settings: QuerySettings) -> QuerySettings:
+    """The settings of a query's quick first answer, which a window shows while the full query
+    runs: the upright view at one scale, no pixel check (one forward pass instead of five).
+    PDQ's near copies are found as in the full query."""
+    return dataclasses.replace(
+        settings, rotations=False, flips=False, scales=False, windows=False, verify_copies=False
+    )
+
+
+def _joined(first: Descriptions, rest: Descriptions) -> Descriptions:
+    rerank = None
+    if first.rerank is not None and rest.rerank is not None:
+        rerank = np.concatenate([first.rerank, rest.rerank])
+    return Descriptions(np.concatenate([first.index, rest.index]), rerank)
+
+
 def describe_query(
-    pixels: np.ndarray, larger: np.ndarray | None, embedder: Embedder, settings: QuerySettings
+    pixels: np.ndarray,
+    larger: np.ndarray | None,
+    embedder: Embedder,
+    settings: QuerySettings,
+    upright: Descriptions | None = None,
 ) -> Descriptions:
     """Index and re-ranking vectors of the query's views (:func:`query_views`); with a
     larger-scale picture, the upright view's vectors are those of its two scales summed; with
     ``settings.windows``, the windows of the upright view (at the larger scale when there is one)
-    follow as further views."""
-    described = embedder.describe(query_views(pixels, settings))
+    follow as further views. ``upright``: the upright view's own description, when a preview
+    made it already (only the other views are described then)."""
+    views = query_views(pixels, settings)
+    if upright is None:
+        described = embedder.describe(views)
+    else:
+        described = _joined(upright, embedder.describe(views[1:])) if len(views) > 1 else upright
     if described.rerank is None or (larger is None and not settings.windows):
         return described
     index, rerank = described.index, described.rerank.copy()
-    upright = larger if larger is not None else pixels
+    upright_pixels = larger if larger is not None else pixels
     if settings.windows:
-        second = embedder.describe_windows(upright, WINDOWS)
+        second = embedder.describe_windows(upright_pixels, WINDOWS)
     else:
-        second = embedder.describe([upright])
+        second = embedder.describe([upright_pixels])
     assert second.rerank is not None
     if larger is not None:
         both = rerank[0] + second.rerank[0]
@@ -141,6 +168,49 @@ def describe_query(
     return Descriptions(index, rerank)
 
 
+def _load_query(
+    image_path: Path, embedder: Embedder, settings: QuerySettings, region: Region | None
+) -> LoadedImage:
+    side = embedder.identity.shorter_side
+    larger = LARGER_SIDE if settings.scales and side < LARGER_SIDE else None
+    try:
+        if region is not None:
+            return load_region(image_path, region, side, larger)
+        return load_for_embedding(image_path, side, larger)
+    except UnreadableImageError as exc:
+        raise UnreadableImageError(f"query image {image_path}: {exc}") from exc
+
+
+def _query_image(
+    image_path: Path,
+    loaded: LoadedImage,
+    described: Descriptions,
+    hashes: tuple[bytes, ...],
+    embedder: Embedder,
+    head: SceneHead,
+    settings: QuerySettings,
+) -> QueryImage:
+    probabilities = head.probabilities(described.index[:1])[0]
+    scene, confidence = head.label(probabilities)
+    return QueryImage(
+        str(image_path),
+        loaded.sha256,
+        described.index,
+        probabilities,
+        scene,
+        confidence,
+        embedder.identity.key,
+        hashes,
+        described.rerank,
+        loaded.hash_pixels if settings.verify_copies else None,
+    )
+
+
+def _usable_hashes(loaded: LoadedImage) -> tuple[bytes, ...]:
+    hashes, quality = pdq_dihedral(loaded.hash_pixels)
+    return tuple(hashes) if quality >= MIN_QUALITY else ()
+
+
 def embed_query(
     image_path: Path,
     embedder: Embedder,
@@ -150,28 +220,27 @@ def embed_query(
 ) -> QueryImage:
     """Read and embed the query image (only ``region`` of it when given); raises
     UnreadableImageError naming it, QueryError for a region outside it."""
-    side = embedder.identity.shorter_side
-    larger = LARGER_SIDE if settings.scales and side < LARGER_SIDE else None
-    try:
-        if region is not None:
-            loaded = load_region(image_path, region, side, larger)
-        else:
-            loaded = load_for_embedding(image_path, side, larger)
-    except UnreadableImageError as exc:
-        raise UnreadableImageError(f"query image {image_path}: {exc}") from exc
+    loaded = _load_query(image_path, embedder, settings, region)
     described = describe_query(loaded.pixels, loaded.larger, embedder, settings)
-    probabilities = head.probabilities(described.index[:1])[0]
-    scene, confidence = head.label(probabilities)
-    hashes, quality = pdq_dihedral(loaded.hash_pixels)
-    return QueryImage(
-        str(image_path),
-        loaded.sha256,
-        described.index,
-        probabilities,
-        scene,
-        confidence,
-        embedder.identity.key,
-        tuple(hashes) if quality >= MIN_QUALITY else (),
-        described.rerank,
-        loaded.hash_pixels if settings.verify_copies else None,
+    return _query_image(
+        image_path, loaded, described, _usable_hashes(loaded), embedder, head, settings
     )
+
+
+def embed_query_with_preview(
+    image_path: Path, embedder: Embedder, head: SceneHead, settings: QuerySettings
+) -> tuple[QueryImage, Callable[[], QueryImage]]:
+    """The query image embedded for its preview (:func:`preview_settings`), and the function
+    that completes it into the full query's: the file is read, decoded and hashed once, and the
+    upright view's forward pass serves both, so a preview costs its search alone."""
+    loaded = _load_query(image_path, embedder, settings, None)
+    quick_settings = preview_settings(settings)
+    upright = embedder.describe(query_views(loaded.pixels, quick_settings))
+    hashes = _usable_hashes(loaded)
+    quick = _query_image(image_path, loaded, upright, hashes, embedder, head, quick_settings)
+
+    def complete() -> QueryImage:
+        described = describe_query(loaded.pixels, loaded.larger, embedder, settings, upright)
+        return _query_image(image_path, loaded, described, hashes, embedder, head, settings)
+
+    return quick, complete
