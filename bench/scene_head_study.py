@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Scene head study: the shipped input (the 256-d index vector) against a layout-aware one.
+"""Scene head study: the layout input (shipped since it measured better here) against the 256-d
+index vector the head read before.
 
 15-Scene classes are largely layout (sky on top, floor below). The study computes, for every
 15-Scene training image, its mirror image and every test image, the index vector and a "bands"
-input: GeM (p = 3) of the whole last feature map and of its top, middle and bottom thirds
-(overlapping), each L2-normalised, concatenated (5120-d). A softmax head is fitted on each input
+input (:mod:`imgsim_desktop.core.model.layout`): GeM (p = 3) of the whole last feature map and
+of its top, middle and bottom bands (overlapping), each L2-normalised, concatenated (5120-d). A softmax head is fitted on each input
 as ``tools/train_scene_head.py`` fits the shipped one (mirror images as extra training copies,
 L2 strength by 5-fold cross-validation on the training split); the test split gives accuracy.
 
@@ -26,18 +27,6 @@ from train_scene_head import cross_validate, fit  # noqa: E402
 
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding  # noqa: E402
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder  # noqa: E402
-from imgsim_desktop.core.model.regions import regional_gem  # noqa: E402
-
-
-def bands(height: int, width: int) -> tuple[tuple[int, int, int, int], ...]:
-    top, middle, low = round(height * 3 / 7), round(height * 2 / 7), round(height * 4 / 7)
-    high = max(middle + 1, round(height * 5 / 7))
-    return (
-        (0, height, 0, width),
-        (0, max(1, top), 0, width),
-        (middle, high, 0, width),
-        (low, height, 0, width),
-    )
 
 
 def inputs(paths: list[Path], embedder: EfficientNetLiteEmbedder, mirror: bool) -> tuple:
@@ -46,10 +35,10 @@ def inputs(paths: list[Path], embedder: EfficientNetLiteEmbedder, mirror: bool) 
         pixels = load_for_embedding(path, 224).pixels
         if mirror:
             pixels = np.ascontiguousarray(np.fliplr(pixels))
-        ((_, features),) = list(embedder._feature_batches([pixels]))
-        pooled = regional_gem(features, bands(features.shape[2], features.shape[3]))[0]
-        layout.append(pooled.numpy().reshape(-1) / 2.0)
-        index.append(embedder.describe([pixels]).index[0])
+        described = embedder.describe([pixels])
+        assert described.layout is not None
+        layout.append(described.layout[0])
+        index.append(described.index[0])
         print(f"\r{n + 1}/{len(paths)}", end="", file=sys.stderr)
     print(file=sys.stderr)
     return np.stack(layout), np.stack(index)
@@ -75,10 +64,10 @@ def main() -> int:
     )
     rows = []
     for name, (x, mirrored, x_test) in {
-        "index vector (shipped)": (i_tr, i_m, i_te),
-        "bands (layout)": (b_tr, b_m, b_te),
+        "index vector (before)": (i_tr, i_m, i_te),
+        "layout (shipped)": (b_tr, b_m, b_te),
     }.items():
-        l2, scores = cross_validate(x, y_train, [mirrored], len(classes))
+        l2, scores, _ = cross_validate(x, y_train, [mirrored], len(classes))
         w, b = fit(
             np.concatenate([x, mirrored]), np.concatenate([y_train, y_train]), len(classes), l2
         )

@@ -3,11 +3,23 @@
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
+import numpy as np
+import pytest
+
+from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.model.descriptor import INDEX_DIM
-from imgsim_desktop.core.model.scenes import OTHER, bundled_head, load_head, scenes_to_search
-from tests.core.fakes import fake_head
+from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
+from imgsim_desktop.core.model.layout import LAYOUT_DIM
+from imgsim_desktop.core.model.scenes import (
+    LAYOUT_INPUT,
+    OTHER,
+    bundled_head,
+    load_head,
+    scenes_to_search,
+)
+from tests.core.fakes import DIM, fake_head
 
 
 def test_scenes_until_coverage_then_other() -> None:
@@ -31,12 +43,32 @@ def test_head_round_trips_through_a_file(tmp_path) -> None:
     np.testing.assert_array_equal(again.weights, head.weights)
 
 
-def test_bundled_head_is_the_15_scenes() -> None:
+def test_bundled_head_is_the_15_scenes_read_from_the_layout() -> None:
     head = bundled_head()
     assert len(head.labels) == 15 and "coast" in head.labels and "tallbuilding" in head.labels
-    assert head.weights.shape == (15, INDEX_DIM)  # trained on the stored (projected) vectors
-    assert head.test_accuracy >= 0.90
-    probs = head.probabilities(
-        np.random.default_rng(0).normal(size=(4, INDEX_DIM)).astype(np.float32)
-    )
+    assert head.input == LAYOUT_INPUT and not head.reads_stored_vectors
+    assert head.weights.shape == (15, LAYOUT_DIM)
+    assert head.test_accuracy >= 0.92  # the target, measured when it was trained
+    layout = np.random.default_rng(0).normal(size=(4, LAYOUT_DIM)).astype(np.float32)
+    probs = head.probabilities(head.scene_input(np.zeros((4, INDEX_DIM), np.float32), layout))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(ModelError, match="layout"):
+        head.scene_input(np.zeros((4, INDEX_DIM), np.float32), None)
+
+
+def test_the_head_is_part_of_the_embedder_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    from imgsim_desktop.core.model import embedder as embedder_module
+
+    key = EfficientNetLiteEmbedder().identity.key
+    assert key.endswith(f"+scenes-{bundled_head().key[:8]}")
+    monkeypatch.setattr(embedder_module, "scenes_tag", lambda: "scenes-00000000")
+    assert EfficientNetLiteEmbedder().identity.key != key  # a new head: every case re-embedded
+
+
+def test_a_head_of_either_input_round_trips(tmp_path) -> None:
+    head = dataclasses.replace(fake_head(), input=LAYOUT_INPUT)
+    head.save(tmp_path / "head.npz")
+    again = load_head(tmp_path / "head.npz")
+    assert again.input == LAYOUT_INPUT and again.key == head.key != fake_head().key
+    index = np.eye(3, DIM, dtype=np.float32)
+    assert fake_head().scene_input(index, None) is index

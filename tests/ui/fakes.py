@@ -2,13 +2,14 @@
 """Test doubles for the window: an embedder without torch that tests can hold at a gate, and
 small generated cases.
 
-The embedder makes 256-d vectors (the bundled scene head's size), so the window runs with the
-real scene head and no other change; a ``hold`` policy lets a test stop a batch inside ``embed``
+The embedder makes 256-d vectors and layout vectors of the size the bundled scene head reads, so
+the window runs with the real scene head and no other change; a ``hold`` policy lets a test stop a batch inside ``embed``
 (the indexer is then "slow" for exactly as long as the test wants).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +19,22 @@ from PIL import Image
 from PySide6.QtCore import QModelIndex
 
 from imgsim_desktop.core.model.embedder import Descriptions, EmbedderIdentity
+from imgsim_desktop.core.model.layout import LAYOUT_DIM
 
 DIM = 256
-#: Indexing embeds batches of up to 32 images; a query embeds its 4 rotations.
-QUERY_CALL = 4
+#: The functions of a query's embedding: a call made under one of them embeds a query image (its
+#: upright view for the preview, then its turns), any other an indexing batch.
+QUERY_FUNCTIONS = frozenset({"embed_query", "embed_query_with_preview", "describe_query"})
+
+
+def is_query_call() -> bool:
+    """True when the embedder is called to embed a query (found on the caller's stack)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name in QUERY_FUNCTIONS:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 class GatedEmbedder:
@@ -57,7 +70,11 @@ class GatedEmbedder:
         return out
 
     def describe(self, images: list[np.ndarray]) -> Descriptions:
-        return Descriptions(self.embed(images))
+        """The vectors, and as the layout the bundled scene head reads, the vector repeated
+        (the head's verdict on it is arbitrary but fixed)."""
+        vectors = self.embed(images)
+        layout = np.tile(vectors, LAYOUT_DIM // DIM) / np.sqrt(LAYOUT_DIM // DIM)
+        return Descriptions(vectors, None, layout.astype(np.float32))
 
     def project(self, rerank: np.ndarray) -> np.ndarray:
         raise AssertionError("a fake embedder makes no re-ranking vectors")
@@ -65,7 +82,7 @@ class GatedEmbedder:
 
 class BatchGate:
     """A ``hold`` policy: indexing batches after the first ``free`` ones wait for ``opened``;
-    queries (4 rotations) pass, unless ``queries`` is set, then they wait for it too."""
+    a query's calls pass, unless ``queries`` is set, then they wait for it too."""
 
     def __init__(self, free: int = 1, queries: threading.Event | None = None) -> None:
         self.free = free
@@ -82,7 +99,7 @@ class BatchGate:
             self.queries.set()
 
     def __call__(self, images: list[np.ndarray]) -> threading.Event | None:
-        if len(images) == QUERY_CALL:
+        if is_query_call():
             return self.queries
         with self._lock:
             self._batches += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from tests.ui.fakes import QUERY_CALL, GatedEmbedder, make_case
+from tests.ui.fakes import GatedEmbedder, is_query_call, make_case
 
 GATE_TIMEOUT_S = 10
 
@@ -45,12 +45,12 @@ def drop_file(window, path: Path) -> None:
 
 
 class QueryCounter(GatedEmbedder):
-    """Counts the queries embedded (a query embeds its 4 rotations in one call)."""
+    """Counts the queries embedded (a query's first call: its upright view, for the preview)."""
 
     queries = 0
 
     def embed(self, images):
-        if len(images) == QUERY_CALL:
+        if is_query_call() and len(images) == 1:
             QueryCounter.queries += 1
         return super().embed(images)
 

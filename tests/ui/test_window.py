@@ -153,6 +153,7 @@ def test_the_first_tiles_come_from_a_quick_preview_then_the_full_answer(
 ) -> None:
     window = make_window()
     open_and_index(qtbot, window, fixture_case)
+    window.query_pane.all_scenes.setChecked(True)
     seen: list[tuple[str, int, str]] = []
     window.preview_shown.connect(
         lambda n: seen.append(("preview", n, window.query_pane.searched.text()))
@@ -161,7 +162,7 @@ def test_the_first_tiles_come_from_a_quick_preview_then_the_full_answer(
     with qtbot.waitSignal(window.results_shown, timeout=60000):
         window.run_query(fixture_case / "scene2_a.jpg")
     assert [kind for kind, _, _ in seen] == ["preview", "results"]
-    assert seen[0][1] == seen[1][1] == N_IMAGES
+    assert seen[0][1] == seen[1][1] == N_IMAGES  # every scene searched, k=50 > images
     assert "refining" in seen[0][2]
     assert window.last_result.settings.rotations  # the full answer is what stays
     assert "refining" not in window.query_pane.searched.text()

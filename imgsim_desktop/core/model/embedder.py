@@ -30,8 +30,10 @@ from imgsim_desktop.core.errors import ModelError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.model.descriptor import Descriptor, bundled_descriptor
+from imgsim_desktop.core.model.layout import LAYOUT_DIM, regions_and_layout
 from imgsim_desktop.core.model.objects import object_probabilities
 from imgsim_desktop.core.model.regions import rmac_regions
+from imgsim_desktop.core.model.scenes import scenes_tag
 from imgsim_desktop.core.model.torch_runtime import configure_openmp, load_torch
 
 if TYPE_CHECKING:
@@ -94,6 +96,9 @@ class Descriptions:
 
     index: np.ndarray
     rerank: np.ndarray | None = None
+    #: (n, 5120) float32: the scene head's input (:mod:`.layout`); None when the embedder gives
+    #: none (a head on the index vectors then).
+    layout: np.ndarray | None = None
 
 
 class Embedder(Protocol):
@@ -159,7 +164,8 @@ class EfficientNetLiteEmbedder:
             weights_sha256=file_sha256(self._weights),
             dim=self._descriptor.projection.dim if self._descriptor else FEATURES,
             shorter_side=shorter_side,
-            pooling=f"gem{GEM_P:g}" + (f"+{self._descriptor.name}" if self._descriptor else ""),
+            pooling=f"gem{GEM_P:g}"
+            + (f"+{self._descriptor.name}+{scenes_tag()}" if self._descriptor else ""),
         )
         self._model: Any = None
         self._model_lock = threading.Lock()
@@ -226,9 +232,11 @@ class EfficientNetLiteEmbedder:
                 raw[rows] = regional_vectors(features, 0)[:, 0].numpy()
             return Descriptions(raw)
         rerank = np.empty((len(images), descriptor.whitening.dim), dtype=np.float32)
+        layout = np.empty((len(images), LAYOUT_DIM), dtype=np.float32)
         for rows, features in self._feature_batches(images, objects):
-            rerank[rows] = aggregate(regional_vectors(features, descriptor.levels), descriptor)
-        return Descriptions(descriptor.projection.apply(rerank), rerank)
+            regional, layout[rows] = regions_and_layout(features, descriptor.levels)
+            rerank[rows] = aggregate(regional, descriptor)
+        return Descriptions(descriptor.projection.apply(rerank), rerank, layout)
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         """The index vectors of :meth:`describe`."""
@@ -265,6 +273,13 @@ class EfficientNetLiteEmbedder:
         for rows, features in self._feature_batches(images):
             for row, vectors in zip(rows, regional_vectors(features, levels).numpy(), strict=True):
                 out[row] = vectors
+        return out
+
+    def layouts(self, images: list[np.ndarray]) -> np.ndarray:
+        """Each image's layout vector (n, 5120), the scene head's input (to learn the head)."""
+        out = np.empty((len(images), LAYOUT_DIM), dtype=np.float32)
+        for rows, features in self._feature_batches(images):
+            out[rows] = regions_and_layout(features, 0)[1]
         return out
 
     def imagenet_logits(self, images: list[np.ndarray]) -> np.ndarray:

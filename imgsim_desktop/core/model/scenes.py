@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Scene classification: a linear head over the embedder's vectors.
+"""Scene classification: a linear head over the embedder's layout (or index) vectors.
 
 The head (weights in ``imgsim_desktop/resources/scene_head.npz``) is trained by
-``tools/train_scene_head.py`` on the 15-Scene training images and applies to the same L2-normalised
-vectors that go into the indexes, so a scene can be recomputed from the catalogue without decoding
-an image. An image whose most likely scene has a probability below the head's threshold is labelled
-``other``. Queries use :func:`scenes_to_search` to pick which per-scene indexes to visit.
+``tools/train_scene_head.py`` on the 15-Scene training images. The bundled head reads the
+picture's layout (:mod:`.layout`, from the same forward pass as the descriptor), which is not
+stored: its key is part of the embedder's identity, so a new head re-embeds every case (atomically,
+as a new descriptor does). A head on the index vectors (``input`` "index", e.g. a test's) can be
+applied again to the stored vectors, and is, when it changes. An image whose most likely scene has
+a probability below the head's threshold is labelled ``other``. Queries use
+:func:`scenes_to_search` to pick which per-scene indexes to visit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from imgsim_desktop.core.errors import ModelError
 
 OTHER = "other"
 HEAD_RESOURCE = "scene_head.npz"
+#: What a head reads (:attr:`SceneHead.input`).
+INDEX_INPUT = "index"
+LAYOUT_INPUT = "layout"
 #: Default share of the query's scene probability that the searched scenes must cover.
 DEFAULT_COVERAGE = 0.9
 
@@ -37,6 +43,8 @@ class SceneHead:
         other_threshold: below this top probability an image is labelled ``other``.
         embedder_key: identity key of the embedder whose vectors the head was trained on.
         test_accuracy: accuracy on the 15-Scene test split, measured when it was trained.
+        input: what the head reads: :data:`LAYOUT_INPUT` (the embedder's layout vectors) or
+            :data:`INDEX_INPUT` (the index vectors).
     """
 
     labels: tuple[str, ...]
@@ -45,6 +53,7 @@ class SceneHead:
     other_threshold: float
     embedder_key: str
     test_accuracy: float
+    input: str = INDEX_INPUT
 
     @property
     def key(self) -> str:
@@ -54,7 +63,26 @@ class SceneHead:
         digest.update(np.ascontiguousarray(self.weights, dtype=np.float32).tobytes())
         digest.update(np.ascontiguousarray(self.bias, dtype=np.float32).tobytes())
         digest.update(f"{self.other_threshold:.6f}".encode())
+        if self.input != INDEX_INPUT:
+            digest.update(self.input.encode())
         return digest.hexdigest()[:16]
+
+    @property
+    def reads_stored_vectors(self) -> bool:
+        """True when the head reads the index vectors (so stored vectors can be labelled again)."""
+        return self.input == INDEX_INPUT
+
+    def scene_input(self, index: np.ndarray, layout: np.ndarray | None) -> np.ndarray:
+        """What :meth:`probabilities` takes for images described as ``index`` and ``layout``;
+        raises ModelError when the head reads a layout the embedder does not give."""
+        if self.input == INDEX_INPUT:
+            return index
+        if layout is None:
+            raise ModelError(
+                f"the scene head reads the pictures' {self.input} vectors, which this embedder "
+                "does not give"
+            )
+        return layout
 
     @property
     def all_labels(self) -> tuple[str, ...]:
@@ -88,6 +116,7 @@ class SceneHead:
             other_threshold=np.float32(self.other_threshold),
             embedder_key=np.array(self.embedder_key),
             test_accuracy=np.float32(self.test_accuracy),
+            input=np.array(self.input),
         )
 
 
@@ -102,6 +131,7 @@ def load_head(path: Path) -> SceneHead:
                 other_threshold=float(data["other_threshold"]),
                 embedder_key=str(data["embedder_key"]),
                 test_accuracy=float(data["test_accuracy"]),
+                input=str(data["input"]) if "input" in data.files else INDEX_INPUT,
             )
     except (OSError, KeyError, ValueError) as exc:
         raise ModelError(f"scene head {path} is unreadable: {exc}") from exc
@@ -114,6 +144,12 @@ def bundled_head() -> SceneHead:
     if not path.is_file():
         raise ModelError(f"the scene head {HEAD_RESOURCE} is missing from the package")
     return load_head(path)
+
+
+def scenes_tag() -> str:
+    """The bundled head's part of the embedder's identity: the images' scenes (hence which
+    index holds each vector) are the head's."""
+    return f"scenes-{bundled_head().key[:8]}"
 
 
 def scenes_to_search(

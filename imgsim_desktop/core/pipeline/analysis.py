@@ -90,7 +90,8 @@ def _loaded_in_order(
 
 
 def scene_labels(head: SceneHead, vectors: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
-    """(scene, confidence, probabilities) for each vector."""
+    """(scene, confidence, probabilities) for each of the head's input vectors
+    (:meth:`SceneHead.scene_input`)."""
     probs = head.probabilities(vectors)
     return [(*head.label(row), row) for row in probs]
 
@@ -143,7 +144,7 @@ def _embed_batch(
         if len(batch) == 1:
             raise
         return [row for one in batch for row in _embed_one(one, embedder, head)]
-    labels = scene_labels(head, described.index)
+    labels = scene_labels(head, head.scene_input(described.index, described.layout))
     if objects:
         batch = [
             (item, with_extras(loaded, blob))

@@ -151,7 +151,9 @@ def _index_locked(
     summary.removed = catalog.remove(plan.gone)
     catalog.set_missing(plan.missing, True)
     catalog.set_missing(plan.reappeared, False)
-    if catalog.get_meta(HEAD_META) not in (None, head.key):
+    # A head on the index vectors labels the stored vectors again; a head on the layout is part
+    # of the embedder's identity, so a new one re-embeds the case instead (see model/layout.py).
+    if catalog.get_meta(HEAD_META) not in (None, head.key) and head.reads_stored_vectors:
         reporter.report(
             "scenes", 0, 1, "the scene head changed: relabelling stored vectors", force=True
         )

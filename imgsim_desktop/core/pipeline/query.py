@@ -126,10 +126,12 @@ def preview_settings(settings: QuerySettings) -> QuerySettings:
 
 
 def _joined(first: Descriptions, rest: Descriptions) -> Descriptions:
-    rerank = None
+    rerank = layout = None
     if first.rerank is not None and rest.rerank is not None:
         rerank = np.concatenate([first.rerank, rest.rerank])
-    return Descriptions(np.concatenate([first.index, rest.index]), rerank)
+    if first.layout is not None and rest.layout is not None:
+        layout = np.concatenate([first.layout, rest.layout])
+    return Descriptions(np.concatenate([first.index, rest.index]), rerank, layout)
 
 
 def describe_query(
@@ -165,7 +167,7 @@ def describe_query(
     if settings.windows:
         index = np.concatenate([index, second.index[1:]])
         rerank = np.concatenate([rerank, second.rerank[1:]])
-    return Descriptions(index, rerank)
+    return Descriptions(index, rerank, described.layout)  # the layout of the views
 
 
 def _load_query(
@@ -190,7 +192,8 @@ def _query_image(
     head: SceneHead,
     settings: QuerySettings,
 ) -> QueryImage:
-    probabilities = head.probabilities(described.index[:1])[0]
+    layout = None if described.layout is None else described.layout[:1]
+    probabilities = head.probabilities(head.scene_input(described.index[:1], layout))[0]
     scene, confidence = head.label(probabilities)
     return QueryImage(
         str(image_path),
