@@ -214,11 +214,12 @@ def _hits(
     for source in sources:
         embedder_id = source.catalog.embedder_id(query.embedder)
         with source.indexes.lock:
-            source.indexes.sync_for_query(source.catalog, list(head.all_labels))
+            # Only the scenes searched are loaded (a case of a million images holds 1.2 GB of
+            # indexes); the others when a query needs them.
             counts = source.catalog.scene_counts(embedder_id)
-            hits, in_source = source.indexes.search(
-                query.vectors, [s for s in scenes if s in counts], _depth(query, k)
-            )
+            wanted = [s for s in scenes if s in counts]
+            source.indexes.sync_for_query(source.catalog, wanted)
+            hits, in_source = source.indexes.search(query.vectors, wanted, _depth(query, k))
             found += _candidates(query, source, hits, settings, dim)
         searched += in_source
         total += sum(counts.values())

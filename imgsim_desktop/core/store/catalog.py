@@ -68,6 +68,21 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield wanted[start : start + _CHUNK]
 
 
+#: The hashed sum of :meth:`Catalog.scene_ids_digest`: each id scrambled (times a multiplier,
+#: modulo a prime), squared modulo the prime so that the sum is not linear in the ids, summed.
+#: Every step fits SQLite's and numpy's 64-bit integers.
+DIGEST_MULTIPLIER = 48271
+DIGEST_MODULUS = 2147483647
+
+
+def ids_digest(ids: np.ndarray) -> tuple[int, int, int]:
+    """(count, sum, hashed sum) of catalogue ids, as :meth:`Catalog.scene_ids_digest` makes it."""
+    ids = ids.astype(np.int64)
+    scrambled = (ids * DIGEST_MULTIPLIER) % DIGEST_MODULUS
+    hashed = (scrambled * scrambled) % DIGEST_MODULUS
+    return len(ids), int(ids.sum()), int(hashed.sum())
+
+
 class Catalog:
     """One case's SQLite catalogue (used from one thread at a time)."""
 
@@ -318,6 +333,23 @@ class Catalog:
         return self._ids(
             "status = ? AND embedder_id = ? AND scene = ?", (STATUS_INDEXED, embedder_id, scene)
         )
+
+    def scene_ids_digest(self, scene: str, embedder_id: int | None) -> tuple[int, int, int]:
+        """(count, sum, hashed sum) of :meth:`scene_ids`, computed by SQLite without reading
+        the ids out: what :func:`ids_digest` gives for the same ids."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM((id * :m % :p) * (id * :m % :p)"
+            " % :p), 0) FROM files WHERE status = :status AND embedder_id = :embedder "
+            "AND scene = :scene",
+            {
+                "m": DIGEST_MULTIPLIER,
+                "p": DIGEST_MODULUS,
+                "status": STATUS_INDEXED,
+                "embedder": embedder_id,
+                "scene": scene,
+            },
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def vectors(self, ids: np.ndarray, dim: int) -> np.ndarray:
         """The stored vectors of ``ids``, in that order."""

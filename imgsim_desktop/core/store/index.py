@@ -34,7 +34,7 @@ import numpy as np
 from imgsim_desktop.core.errors import StorageError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.machine import worker_count
-from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.catalog import Catalog, ids_digest
 from imgsim_desktop.core.store.hash_file import HashFile
 from imgsim_desktop.core.store.locking import INDEX_LOCK, FileLock, files_lock
 
@@ -314,7 +314,9 @@ class SceneIndexes:
         self.hashes = HashFile(folder, embedder_key, read_only)
         #: Held by a query around sync + search (a process may share this object between threads).
         self.lock = threading.Lock()
-        self._synced: tuple[int, tuple[str, ...], dict[str, int]] | None = None
+        #: Per scene, the catalogue generation it was synced at and its vector count.
+        self._synced: dict[str, tuple[int, int]] = {}
+        self._hashes_synced: int | None = None
 
     def verify(self, scenes: list[str]) -> dict[str, str | None]:
         """Full SHA-256 check of every scene's saved files: scene -> None (intact) or why not
@@ -343,47 +345,68 @@ class SceneIndexes:
         return True
 
     def sync(self, catalog: Catalog, scenes: list[str], persist: bool = True) -> dict[str, int]:
-        """Bring each scene's index in line with the catalogue; returns vectors per scene.
+        """Bring each of ``scenes``' indexes in line with the catalogue, and the hash file;
+        returns vectors per scene (scenes without any left out).
 
-        The catalogue is read in one snapshot. With ``persist`` False nothing is written (a query
-        while another process indexes the case patches its indexes in memory). A save that fails
-        keeps the index in memory and is recorded in :attr:`storage_error`.
+        The catalogue is read in one snapshot. A scene already synced at the catalogue's
+        generation is not read again. A saved index of the current generation is checked against
+        the catalogue by its ids' count and sums (computed by SQLite, :meth:`Catalog.
+        scene_ids_digest`), so a query on a case of a million images does not read a million
+        ids; one that disagrees is patched or rebuilt from the stored vectors. With ``persist``
+        False nothing is written (a query while another process indexes the case patches its
+        indexes in memory). A save that fails keeps the index in memory and is recorded in
+        :attr:`storage_error`.
         """
         self.storage_error = None
         counts: dict[str, int] = {}
         with catalog.snapshot():
             generation = catalog.generation
             embedder_id = catalog.embedder_id(self._embedder_key)
-            if self._synced is not None and self._synced[:2] == (generation, tuple(scenes)):
-                return dict(self._synced[2])  # loaded at this generation: nothing to read
             for scene in scenes:
-                index = self._scene(scene)
-                want = catalog.scene_ids(scene, embedder_id)
-                if not len(want):
-                    if persist:
-                        index.remove_files()
-                    self._loaded.pop(scene, None)
-                    continue
-                counts[scene] = len(want)
-                self._loaded[scene] = index
-                meta = index.load()
-                if meta is not None and meta.get("generation") == generation:
-                    if np.array_equal(index.ids, want):
-                        continue
-                    meta = None  # ids disagree with the catalogue: rebuild
-                if meta is not None:
-                    add = np.setdiff1d(want, index.ids)
-                    remove = np.setdiff1d(index.ids, want)
-                    total = index.deleted + len(remove) + len(index.ids) + len(add)
-                    if (index.deleted + len(remove)) <= MAX_DELETED_SHARE * total:
-                        index.patch(add, catalog.vectors(add, self._dim), remove)
-                        self._save(index, generation, persist)
-                        continue
-                index.rebuild(want, catalog.vectors(want, self._dim))
-                self._save(index, generation, persist)
-            self.hashes.sync(catalog, embedder_id, generation, persist and not self.storage_error)
-            self._synced = (generation, tuple(scenes), dict(counts))
+                synced = self._synced.get(scene)
+                if synced is None or synced[0] != generation:
+                    count = self._sync_scene(catalog, scene, embedder_id, generation, persist)
+                    self._synced[scene] = (generation, count)
+                count = self._synced[scene][1]
+                if count:
+                    counts[scene] = count
+            if self._hashes_synced != generation:
+                self.hashes.sync(
+                    catalog, embedder_id, generation, persist and not self.storage_error
+                )
+                self._hashes_synced = generation
         return counts
+
+    def _sync_scene(
+        self, catalog: Catalog, scene: str, embedder_id: int | None, generation: int, persist: bool
+    ) -> int:
+        """Sync one scene's index; returns its vector count."""
+        index = self._scene(scene)
+        digest = catalog.scene_ids_digest(scene, embedder_id)
+        count = digest[0]
+        if not count:
+            if persist:
+                index.remove_files()
+            self._loaded.pop(scene, None)
+            return 0
+        self._loaded[scene] = index
+        meta = index.load()
+        if meta is not None and meta.get("generation") == generation:
+            if ids_digest(index.ids) == digest:
+                return count
+            meta = None  # ids disagree with the catalogue: rebuild
+        want = catalog.scene_ids(scene, embedder_id)
+        if meta is not None:
+            add = np.setdiff1d(want, index.ids)
+            remove = np.setdiff1d(index.ids, want)
+            total = index.deleted + len(remove) + len(index.ids) + len(add)
+            if (index.deleted + len(remove)) <= MAX_DELETED_SHARE * total:
+                index.patch(add, catalog.vectors(add, self._dim), remove)
+                self._save(index, generation, persist)
+                return count
+        index.rebuild(want, catalog.vectors(want, self._dim))
+        self._save(index, generation, persist)
+        return count
 
     def sync_for_query(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
         """Sync before a query: saved as usual when no indexer runs, else in memory only."""
