@@ -20,6 +20,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -68,6 +69,8 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield wanted[start : start + _CHUNK]
 
 
+T = TypeVar("T")
+
 #: The hashed sum of :meth:`Catalog.scene_ids_digest`: each id scrambled (times a multiplier,
 #: modulo a prime), squared modulo the prime so that the sum is not linear in the ids, summed.
 #: Every step fits SQLite's and numpy's 64-bit integers.
@@ -92,6 +95,7 @@ class Catalog:
         lock or journal file beside it."""
         self.path = path
         self.read_only = read_only
+        self._counts: dict[tuple[str, int | None], tuple[int, object]] = {}
         if not create and not path.exists():
             raise CatalogError(f"no catalogue at {path}")
         try:
@@ -313,21 +317,41 @@ class Catalog:
 
     def pending(self, embedder_id: int | None) -> int:
         """Indexed files whose vector another embedder made: not searched until re-embedded."""
-        return int(
-            self._db.execute(
-                "SELECT COUNT(*) FROM files WHERE status = ? AND embedder_id IS NOT ?",
-                (STATUS_INDEXED, embedder_id),
-            ).fetchone()[0]
+        return self._counted(
+            ("pending", embedder_id),
+            lambda: int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM files WHERE status = ? AND embedder_id IS NOT ?",
+                    (STATUS_INDEXED, embedder_id),
+                ).fetchone()[0]
+            ),
         )
 
     def scene_counts(self, embedder_id: int | None) -> dict[str, int]:
         """Searchable vectors per scene (those ``embedder_id`` made)."""
-        rows = self._db.execute(
-            "SELECT scene, COUNT(*) FROM files WHERE status = ? AND embedder_id = ? "
-            "GROUP BY scene ORDER BY scene",
-            (STATUS_INDEXED, embedder_id),
-        )
-        return {scene: n for scene, n in rows}
+
+        def count() -> dict[str, int]:
+            rows = self._db.execute(
+                "SELECT scene, COUNT(*) FROM files WHERE status = ? AND embedder_id = ? "
+                "GROUP BY scene ORDER BY scene",
+                (STATUS_INDEXED, embedder_id),
+            )
+            return {scene: n for scene, n in rows}
+
+        return dict(self._counted(("scenes", embedder_id), count))
+
+    def _counted(self, key: tuple[str, int | None], count: Callable[[], T]) -> T:
+        """``count()``, kept while the catalogue's generation stays the same: on a case of a
+        million images each of these counts costs a query 60-90 ms, and they change only with
+        the searchable vectors (every such write bumps the generation)."""
+        with self.snapshot():
+            generation = self.generation
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == generation:
+                return cast(T, cached[1])
+            value = count()
+        self._counts[key] = (generation, value)
+        return value
 
     def scene_ids(self, scene: str, embedder_id: int | None) -> np.ndarray:
         return self._ids(
