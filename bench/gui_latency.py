@@ -233,20 +233,33 @@ def child_reopen(case: Path, query: Path) -> dict:
     window.open_case(case)
     _wait(app, lambda: window.session is not None and not window.session.indexing)
     _wait(app, lambda: getattr(window, "model_ready", True))
+    shown: list[int] = []
+    window.results_shown.connect(shown.append)  # the full answer (a preview may come first)
+    view, proxy = window.view, window.proxy
+
+    def visible() -> list:
+        port = view.viewport().rect()
+        rows = [proxy.index(r, 0) for r in range(proxy.rowCount())]
+        return [i for i in rows if view.visualRect(i).intersects(port)]
+
     started = time.perf_counter()
     _drop(window, query)
-    _wait(app, lambda: window.model.rowCount() > 0)
-    _wait(app, lambda: window.thumbnails.pending == 0 and window.proxy.rowCount() > 0, 60)
-    app.processEvents()
+    _wait(app, lambda: bool(shown) and proxy.rowCount() > 0, 60)
+    end = time.monotonic() + 10  # every visible tile that can show a thumbnail, or give up
+    while time.monotonic() < end:
+        app.processEvents()
+        tiles = visible()
+        if tiles and all(i.data(LoadedRole) for i in tiles):
+            break
+        if tiles and window.thumbnails.pending == 0 and time.monotonic() > end - 9:
+            break  # nothing queued any more a second after the results: what is shown stays
+        time.sleep(0.0005)
     elapsed = time.perf_counter() - started
-    view, proxy = window.view, window.proxy
-    port = view.viewport().rect()
-    visible = [proxy.index(r, 0) for r in range(proxy.rowCount())]
-    visible = [i for i in visible if view.visualRect(i).intersects(port)]
-    filled = sum(bool(i.data(LoadedRole)) for i in visible)
+    tiles = visible()
+    filled = sum(bool(i.data(LoadedRole)) for i in tiles)
     os._exit(
         print(
-            json.dumps({"visible_tiles": len(visible), "filled": filled, "seconds": elapsed}),
+            json.dumps({"visible_tiles": len(tiles), "filled": filled, "seconds": elapsed}),
             flush=True,
         )
         or 0
