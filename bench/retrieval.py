@@ -76,9 +76,15 @@ class MemoEmbedder:
         if missing:
             done = self.inner.describe([images[i] for i in missing])
             for row, i in enumerate(missing):
-                self._memo[keys[i]] = (done.index[row], done.rerank[row])
+                layout = None if done.layout is None else done.layout[row]
+                self._memo[keys[i]] = (done.index[row], done.rerank[row], layout)
         rows = [self._memo[k] for k in keys]
-        return Descriptions(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]))
+        layouts = [r[2] for r in rows]
+        return Descriptions(
+            np.stack([r[0] for r in rows]),
+            np.stack([r[1] for r in rows]),
+            None if any(x is None for x in layouts) else np.stack(layouts),
+        )
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         return self.describe(images).index
