@@ -26,7 +26,7 @@ from imgsim_desktop.core.errors import (
 from imgsim_desktop.core.evidence.casefolder import scan_case
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedder
 from imgsim_desktop.core.model.pdq import NEAR_COPY_DISTANCE, PdqHash
-from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, bundled_head
+from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, OTHER, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
 from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
 from imgsim_desktop.core.pipeline.cluster import ClusterOptions
@@ -273,6 +273,10 @@ class Case(CaseQueries):
             near_copy_threshold=near_copy_threshold,
         )
         source = SearchSource(self.root, catalog, indexes)
+        prefetch = threading.Thread(
+            target=self._load_other, args=(indexes,), name="imgsim-prefetch", daemon=True
+        )
+        prefetch.start()  # while the query image is read and the model loads
         try:
             if preview is None:
                 result = run_query(Path(image_path), source, self.embedder, self.head, settings)
@@ -287,6 +291,23 @@ class Case(CaseQueries):
             raise
         self.audit.append("query", **result.audit_fields())
         return result
+
+    def _load_other(self, indexes: SceneIndexes) -> None:
+        """Load the ``other`` index, which every query searches, on a thread of its own (hnswlib
+        reads the file without the GIL): a fresh query overlaps it with loading the model. The
+        query's own sync finds it loaded, or waits for it under the indexes' lock; any failure
+        here is left for that sync to meet and report."""
+        try:
+            catalog = Catalog(self.catalog_path)
+        except Exception:  # the query's own opening and sync report what is wrong
+            return
+        try:
+            with indexes.lock:
+                indexes.sync_for_query(catalog, [OTHER])
+        except Exception:  # likewise
+            pass
+        finally:
+            catalog.close()
 
     def archive(
         self,

@@ -6,6 +6,7 @@ ids disagree is still rebuilt."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 
 from imgsim_desktop.core import case as case_module
 from imgsim_desktop.core import open_case
+from imgsim_desktop.core.model.scenes import OTHER
 from imgsim_desktop.core.store import index as index_module
 from imgsim_desktop.core.store.catalog import Catalog, ids_digest
 from tests.conftest import FIXTURES
@@ -90,3 +92,31 @@ def test_an_index_whose_ids_disagree_is_still_rebuilt(
         again = [(r.path, round(r.score, 5)) for r in case.query(indexed / "scene0_a.jpg").results]
     assert listed and sorted(listed) == sorted(loaded)  # read out, then rebuilt
     assert again == plain
+
+
+def test_the_other_index_loads_while_the_query_is_embedded(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``other`` (every query searches it) is synced on a thread of its own as soon as the query
+    starts, so a fresh process loads it while the model loads and the query is embedded."""
+    monkeypatch.setattr(case_module, "_QUERY_INDEXES", {})
+    started = threading.Event()
+    real_digest = Catalog.scene_ids_digest
+
+    def digest(self, scene, embedder_id):  # type: ignore[no-untyped-def]
+        if scene == OTHER:
+            started.set()
+        return real_digest(self, scene, embedder_id)
+
+    monkeypatch.setattr(Catalog, "scene_ids_digest", digest)
+    seen_during_embedding: list[bool] = []
+
+    class Slow(FakeEmbedder):
+        def describe(self, images):  # type: ignore[no-untyped-def]
+            seen_during_embedding.append(started.wait(5))
+            return super().describe(images)
+
+    with open_case(indexed, embedder=Slow(), head=fake_head()) as case:
+        result = case.query(indexed / "scene0_a.jpg", k=5)
+    assert seen_during_embedding and seen_during_embedding[0]  # before the first forward pass ended
+    assert result.results[0].path == "scene0_a.jpg"
