@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -106,15 +104,16 @@ def main() -> int:
         for name in commands
     }
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "case_images": args.images,
         "repeats": args.repeats,
         "best_of_repeats": rows,
         "all_s": {name: [round(x, 3) for x in t] for name, t in times.items()},
         "all_cpu_s": {name: [round(x, 3) for x in t] for name, t in cpu.items()},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from benchlib import bundled_embedder_key, write_result
+
+    write_result(args.out, report, bundled_embedder_key())
     print(
         f"{'best of ' + str(args.repeats):32s} {'wall s':>7s} {'ratio':>6s} {'CPU s':>7s} {'ratio':>6s}"
     )
