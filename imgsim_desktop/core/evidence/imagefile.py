@@ -144,6 +144,22 @@ class LoadedImage:
     larger: np.ndarray | None = None
     framed: np.ndarray | None = None
 
+    @classmethod
+    def of(
+        cls,
+        read: FileBytes,
+        width: int,
+        height: int,
+        pixels: np.ndarray,
+        larger: np.ndarray | None,
+        framed: np.ndarray | None,
+    ) -> LoadedImage:
+        """The image decoded from the file ``read``, with that read's digests and status."""
+        return cls(
+            read.sha256, read.md5, read.sha1, read.size, read.mtime_ns, width, height, pixels,
+            larger, framed,
+        )  # fmt: skip
+
     @property
     def hash_pixels(self) -> np.ndarray:
         """The picture the perceptual hash is computed from (with its bars, if any)."""
@@ -354,18 +370,7 @@ def load_for_embedding(
     width, height, image = open_upright(read.data, shorter_side)
     pixels, framed = model_input(image, shorter_side)
     larger = decode_for_model(read.data, larger_side)[2] if larger_side else None
-    return LoadedImage(
-        read.sha256,
-        read.md5,
-        read.sha1,
-        read.size,
-        read.mtime_ns,
-        width,
-        height,
-        pixels,
-        larger,
-        framed,
-    )
+    return LoadedImage.of(read, width, height, pixels, larger, framed)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

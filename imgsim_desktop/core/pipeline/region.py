@@ -94,18 +94,7 @@ def load_region(
     width, height, crop = crop_image(read.data, region)
     pixels, framed = model_input(crop, shorter_side)
     larger = model_input(crop, larger_side)[0] if larger_side else None
-    return LoadedImage(
-        read.sha256,
-        read.md5,
-        read.sha1,
-        read.size,
-        read.mtime_ns,
-        width,
-        height,
-        pixels,
-        larger,
-        framed,
-    )
+    return LoadedImage.of(read, width, height, pixels, larger, framed)
 
 
 def upright_size(path: Path) -> tuple[int, int]:
