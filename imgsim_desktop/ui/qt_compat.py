@@ -15,6 +15,11 @@ The same binding also loses a reference to ``None`` on every call of a method th
 measured (on CPython before 3.12, whose ``None`` is not immortal), :func:`apply` gives ``None``
 2**40 references more, which no session can use up (CPython 3.12 and later make ``None``
 immortal in the same way).
+
+``SignalInstance.disconnect()`` of the same binding loses a reference to ``True`` on every call
+(the task runner disconnects a finished task's slots: some 7 per query, thumbnail batch or
+overview), so a long session would die of "bool_dealloc" too. Where that loss is measured,
+``True`` gets the same reserve, which covers any other call of the binding that loses ``True``.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ _PROBES = 16
 #: References given to None where void calls lose them: a million calls a second for 12 days.
 NONE_RESERVE = 1 << 40
 _applied = False
-_none_reserved = False
+_reserved: set[str] = set()
 
 
 class _Probe(QObject):
@@ -54,33 +59,62 @@ def void_call_loses_none() -> bool:
     return before - sys.getrefcount(None) >= _PROBES
 
 
+def disconnect_loses_true() -> bool:
+    """True when disconnecting a slot takes a reference away from ``True``."""
+    probe = _Probe()
+
+    def slot(_value: object) -> None:
+        pass
+
+    before = sys.getrefcount(True)
+    for _ in range(_PROBES):
+        probe.ping.connect(slot)
+        probe.ping.disconnect(slot)
+    return before - sys.getrefcount(True) >= _PROBES
+
+
+def _reserve(name: str, constant: object, loses: bool) -> bool:
+    """Give ``constant`` (None or True) :data:`NONE_RESERVE` references (once) when the binding
+    ``loses`` them; True when it has them."""
+    if name in _reserved:
+        return True
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
+        return False  # None, True and False are immortal there
+    if not loses:
+        return False
+    count = ctypes.c_ssize_t.from_address(id(constant))  # ob_refcnt, the object's first field
+    before = sys.getrefcount(constant)
+    count.value += NONE_RESERVE
+    # Not the layout expected: undo. Compared with a margin, not exactly: a garbage collection
+    # or a freed temporary in between drops a reference or two (seen: 1 in 2 runs).
+    if abs(sys.getrefcount(constant) - before - NONE_RESERVE) > NONE_RESERVE // 2:
+        count.value -= NONE_RESERVE
+        return False
+    _reserved.add(name)
+    return True
+
+
 def reserve_none_references() -> bool:
     """Give ``None`` :data:`NONE_RESERVE` references (once) if void calls lose them; True when
     it has them."""
-    global _none_reserved
-    if _none_reserved:
-        return True
-    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
-        return False  # None is immortal there
-    if not void_call_loses_none():
-        return False
-    count = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt, the object's first field
-    before = sys.getrefcount(None)
-    count.value += NONE_RESERVE
-    # Not the layout expected: undo. Compared with a margin, not exactly: a garbage collection
-    # or a freed temporary in between drops a reference or two of None (seen: 1 in 2 runs).
-    if abs(sys.getrefcount(None) - before - NONE_RESERVE) > NONE_RESERVE // 2:
-        count.value -= NONE_RESERVE
-        return False
-    _none_reserved = True
-    return True
+    immortal = sys.version_info >= (3, 12)
+    return _reserve("None", None, not immortal and void_call_loses_none())
+
+
+def reserve_true_references() -> bool:
+    """Give ``True`` :data:`NONE_RESERVE` references (once) if disconnecting loses them; True
+    when it has them."""
+    immortal = sys.version_info >= (3, 12)
+    return _reserve("True", True, not immortal and disconnect_loses_true())
 
 
 def apply() -> bool:
     """Wrap ``SignalInstance.emit`` if it loses references (once), and reserve references of
-    ``None`` if void calls lose them; True when emit was wrapped."""
+    ``None`` and ``True`` where void calls and disconnects lose them; True when emit was
+    wrapped."""
     global _applied
     reserve_none_references()
+    reserve_true_references()
     if _applied:
         return True
     if not emit_loses_references():

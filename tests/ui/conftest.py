@@ -114,6 +114,8 @@ def make_window(qtbot, monkeypatch):
         return window
 
     yield make
+    if warnings:  # shown with a failing test's captured output: what the window reported
+        print("message boxes:", warnings)
     for gate in gates:
         gate.release_all()
     for window in windows:

@@ -2,7 +2,9 @@
 """Emitting signals from Python never eats references (PySide6 6.12.0 lost one of ``True`` per
 emit, which killed a long indexing run with "bool_dealloc"), and calls of methods that return
 nothing cannot use up ``None`` (the same binding loses one reference of ``None`` per call: a list
-of 200,000 failures filled item by item died with "none_dealloc")."""
+of 200,000 failures filled item by item died with "none_dealloc"), nor can disconnecting slots use
+up ``True`` (it loses one reference of ``True`` per disconnect, and the task runner disconnects the
+slots of every task that ends)."""
 
 from __future__ import annotations
 
@@ -49,6 +51,35 @@ print("alive")
 def test_calls_returning_nothing_cannot_use_up_none() -> None:
     done = subprocess.run(
         [sys.executable, "-c", SETTERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", **os.environ},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]
+
+
+DISCONNECTS = """
+import sys
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+app = QCoreApplication([])
+disconnects = sys.getrefcount(True) + 1000  # more disconnects than True has references
+import imgsim_desktop.ui  # applies the work-arounds
+class Emitter(QObject):
+    value = Signal(object)
+emitter = Emitter()
+def slot(_value):
+    pass
+for _ in range(disconnects):
+    emitter.value.connect(slot)
+    emitter.value.disconnect(slot)
+print("alive")
+"""
+
+
+def test_disconnecting_slots_cannot_use_up_true() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", DISCONNECTS],
         capture_output=True,
         text=True,
         timeout=120,
