@@ -1,16 +1,26 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Rules for ``--combine all``, replayed on the richer-queries check's protocol.
+"""Rules for ``--combine all``: how well two photos together rank what they have in common.
 
-The check takes the first 15 holidays_805 groups with at least 3 other photos, queries with the
-group's first two photos combined, and compares the mAP over the group's other photos with the
-better of the two photos alone. This bench runs the product's combined query once per pair
-(``Case.query_spec``, every view, candidates searched 100 deep), keeps each candidate's exact
-similarity to each photo and the near-copy bonus, and then ranks the candidates by other rules
-offline: the shipped mean, the best similarity (the union), the mean after z-scoring each photo's
-similarities over the candidates, reciprocal-rank fusion, and a weight per photo by how far its
-best matches stand out. Holidays is for evaluation: this measures rules, it does not choose one.
+Each trial queries a case with two photos combined ("all of") and measures the mAP over the
+other photos they share (the two excluded), against the better of the two photos alone. The
+product's combined query runs once per pair (``Case.query_spec``, every view, each photo searched
+100 deep); each candidate's exact similarity to each photo, the near-copy bonus and the
+candidates' re-ranking vectors are kept, and the candidates are ranked again offline by other
+rules: the mean similarity (the rule shipped before), the best (the union), the mean after
+z-scoring each photo's similarities, reciprocal-rank fusion, a weight per photo by how far its
+best matches stand out, and diffusion from the two photos over their candidates' graph
+(:mod:`imgsim_desktop.core.pipeline.diffusion`) for several neighbour counts and alphas.
 
-    python bench/combine_rules.py [--data ../shared/data]
+Sets:
+
+- ``scene15-train`` (``--tune``, what the shipped diffusion parameters were chosen on): the 1,500
+  15-Scene training photos; six random pairs of each class, the pair's class being what they
+  share.
+- ``holidays`` (evaluation only): the richer-queries check's protocol, the holidays_805 groups
+  with at least three other photos, the first two photos of each group as the pair; the check
+  uses the first 15 groups, all 48 are reported too.
+
+    python bench/combine_rules.py [--tune] [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -18,9 +28,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +40,12 @@ from benchlib import bundled_embedder_key, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from imgsim_desktop.core.pipeline.diffusion import ALPHA, NEIGHBOURS, diffuse  # noqa: E402
+
+Trial = tuple[str, str, list[str]]  # the pair, and what they share
+Kept = dict[str, np.ndarray]
+Rule = Callable[[Kept], np.ndarray]
 
 
 def average_precision(names: list[str], relevant: set[str], exclude: set[str]) -> float:
@@ -39,7 +57,8 @@ def average_precision(names: list[str], relevant: set[str], exclude: set[str]) -
     return total / len(relevant)
 
 
-def _z(similarity: np.ndarray, own: np.ndarray) -> np.ndarray:
+def _z(kept: Kept) -> np.ndarray:
+    similarity, own = kept["similarity"], kept["own"]
     others = similarity[:, ~own]
     return (similarity - others.mean(1, keepdims=True)) / others.std(1, keepdims=True)
 
@@ -49,7 +68,8 @@ def _rrf(similarity: np.ndarray, k: int) -> np.ndarray:
     return (1.0 / (k + ranks)).sum(0)
 
 
-def _standing_out(similarity: np.ndarray, own: np.ndarray) -> np.ndarray:
+def _standing_out(kept: Kept) -> np.ndarray:
+    similarity, own = kept["similarity"], kept["own"]
     weights = []
     for row in similarity:
         top = np.sort(row[~own])[::-1]
@@ -58,33 +78,61 @@ def _standing_out(similarity: np.ndarray, own: np.ndarray) -> np.ndarray:
     return (similarity * weights[:, None]).sum(0)
 
 
-RULES = {
-    "mean (shipped)": lambda s, own: s.mean(0),
-    "best (the union)": lambda s, own: s.max(0),
-    "mean of z-scores": lambda s, own: _z(s, own).mean(0) * 0.1,
-    "reciprocal-rank fusion, k 10": lambda s, own: _rrf(s, 10) * 5,
-    "reciprocal-rank fusion, k 60": lambda s, own: _rrf(s, 60) * 30,
+def _diffusion(neighbours: int, alpha: float) -> Rule:
+    def rule(kept: Kept) -> np.ndarray:
+        relevance = diffuse(kept["pair"], kept["similarity"], kept["vectors"], neighbours, alpha)
+        return relevance / max(float(relevance.max()), 1e-12)
+
+    return rule
+
+
+RULES: dict[str, Rule] = {
+    "mean (shipped before)": lambda kept: kept["similarity"].mean(0),
+    "best (the union)": lambda kept: kept["similarity"].max(0),
+    "mean of z-scores": lambda kept: _z(kept).mean(0) * 0.1,
+    "reciprocal-rank fusion, k 10": lambda kept: _rrf(kept["similarity"], 10) * 5,
+    "reciprocal-rank fusion, k 60": lambda kept: _rrf(kept["similarity"], 60) * 30,
     "weighted by standing out": _standing_out,
 }
+SHIPPED = f"diffusion, {NEIGHBOURS} neighbours, alpha {ALPHA} (shipped)"
+for _count in (5, 10, 15):
+    for _alpha in (0.5, 0.6, 0.7, 0.8, 0.9):
+        _name = f"diffusion, {_count} neighbours, alpha {_alpha}"
+        if (_count, _alpha) == (NEIGHBOURS, ALPHA):
+            _name = SHIPPED
+        RULES[_name] = _diffusion(_count, _alpha)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "combine_rules.json"))
-    args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="imgsim-combine-"))
-    os.environ["IMGSIM_HOME"] = str(scratch / "home")
+def holidays_set(data: Path, case_dir: Path) -> list[Trial]:
+    shutil.copytree(data / "holidays_805" / "images", case_dir)
+    groundtruth = json.loads((data / "holidays_805" / "groundtruth.json").read_text())
+    groups = [[q, *rel] for q, rel in sorted(groundtruth.items()) if len(rel) >= 3]
+    return [(g[0], g[1], g[2:]) for g in groups]
+
+
+def scene15_train_set(data: Path, case_dir: Path, pairs: int = 6) -> list[Trial]:
+    case_dir.mkdir()
+    choose = random.Random(5)
+    trials: list[Trial] = []
+    for folder in sorted(p for p in (data / "scene15" / "train").iterdir() if p.is_dir()):
+        names = []
+        for path in sorted(folder.iterdir()):
+            name = f"{folder.name}_{path.name}"
+            shutil.copy(path, case_dir / name)
+            names.append(name)
+        for _ in range(pairs):
+            a, b = choose.sample(names, 2)
+            trials.append((a, b, [n for n in names if n not in (a, b)]))
+    return trials
+
+
+def measure(case_dir: Path, trials: list[Trial]) -> dict[str, list[float]]:
+    """Per trial: the better photo alone, and each rule's average precision."""
     from imgsim_desktop.core import open_case
     from imgsim_desktop.core.pipeline import combine, composite
     from imgsim_desktop.core.pipeline.composite import Combine, QuerySpec
 
-    holidays = args.data / "holidays_805"
-    case_dir = scratch / "holidays"
-    shutil.copytree(holidays / "images", case_dir)
-    groundtruth = json.loads((holidays / "groundtruth.json").read_text())
-    groups = [[q, *rel] for q, rel in sorted(groundtruth.items()) if len(rel) >= 3][:15]
-    kept: dict = {}
+    kept: Kept = {}
     merge_all = composite.merge_all
 
     def keeping(parts, queries, catalog, k):  # type: ignore[no-untyped-def]
@@ -94,25 +142,27 @@ def main() -> int:
             known = {r.id: r.similarity for r in part.results}
             missing = [i for i in ids if i not in known]
             per_image.append({**known, **combine.exact_similarities(query, catalog, missing)})
-        bonus = {}
+        bonus: dict[int, float] = {}
         for part in parts:
             for r in part.results:
                 bonus[r.id] = max(bonus.get(r.id, 0.0), r.score - r.similarity)
         names = {r.id: Path(r.path).name for p in parts for r in p.results}
-        similarity = np.array([[sims.get(i, 0.0) for i in ids] for sims in per_image])
-        kept.update(names=[names[i] for i in ids], similarity=similarity)
-        kept["bonus"] = np.array([bonus[i] for i in ids])
+        kept.update(
+            names=np.array([names[i] for i in ids]),
+            similarity=np.array([[sims.get(i, 0.0) for i in ids] for sims in per_image]),
+            bonus=np.array([bonus[i] for i in ids]),
+            vectors=combine.candidate_vectors(catalog, ids, queries),
+            pair=combine._query_cosines(queries),
+        )
         return merge_all(parts, queries, catalog, k)
 
     composite.merge_all = keeping
-    scores: dict[str, list[float]] = {name: [] for name in RULES}
-    better: list[float] = []
+    scores: dict[str, list[float]] = {"better photo alone": [], **{name: [] for name in RULES}}
     try:
         with open_case(case_dir, log_open=False) as case:
             case.index()
-            for group in groups:
-                a, b, rest = group[0], group[1], set(group[2:])
-                pair = {a, b}
+            for a, b, shared in trials:
+                relevant, pair = set(shared), {a, b}
                 spec = QuerySpec((str(case_dir / a), str(case_dir / b)), combine=Combine.ALL)
                 case.query_spec(spec, k=100, all_scenes=True)
                 alone = [
@@ -121,32 +171,54 @@ def main() -> int:
                             Path(r.path).name
                             for r in case.query(case_dir / n, k=100, all_scenes=True).results
                         ],
-                        rest,
+                        relevant,
                         pair,
                     )
                     for n in (a, b)
                 ]
-                better.append(max(alone))
-                own = np.array([n in pair for n in kept["names"]])
+                scores["better photo alone"].append(max(alone))
+                kept["own"] = np.array([n in pair for n in kept["names"]])
                 for name, rule in RULES.items():
-                    order = np.argsort(-(rule(kept["similarity"], own) + kept["bonus"]))
-                    ranked = [kept["names"][i] for i in order[:100]]
-                    scores[name].append(average_precision(ranked, rest, pair))
+                    # ties (candidates diffusion does not reach) by mean similarity, as shipped
+                    mean = kept["similarity"].mean(0)
+                    order = np.lexsort((-mean, -(rule(kept) + kept["bonus"])))
+                    ranked = [str(kept["names"][i]) for i in order[:100]]
+                    scores[name].append(average_precision(ranked, relevant, pair))
     finally:
         composite.merge_all = merge_all
+    return scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--tune", action="store_true", help="the scene15-train pairs")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    name = "scene15-train" if args.tune else "holidays"
+    out = args.out or str(ROOT / "bench" / "results" / f"combine_rules_{name}.json")
+    scratch = Path(tempfile.mkdtemp(prefix="imgsim-combine-"))
+    os.environ["IMGSIM_HOME"] = str(scratch / "home")
+    try:
+        case_dir = scratch / "case"
+        make = scene15_train_set if args.tune else holidays_set
+        scores = measure(case_dir, make(args.data, case_dir))
+    finally:
         shutil.rmtree(scratch)
-    report = {
-        "pairs": len(groups),
-        "better_photo_alone_map": round(float(np.mean(better)), 4),
-        "rules_map": {name: round(float(np.mean(v)), 4) for name, v in scores.items()},
-        "per_pair": {name: [round(x, 3) for x in v] for name, v in scores.items()},
-        "better_photo_alone_per_pair": [round(x, 3) for x in better],
-    }
-    print(f"the better photo of each pair alone: {report['better_photo_alone_map']}")
-    for name, value in report["rules_map"].items():
-        print(f"{name:32s} {value}")
-    if args.out:
-        write_result(Path(args.out), report, bundled_embedder_key())
+    parts = {"all": len(scores["better photo alone"])}
+    if not args.tune:
+        parts = {"check (first 15)": 15, **parts}
+    report: dict = {"set": name, "trials": parts["all"], "map": {}}
+    for part, count in parts.items():
+        report["map"][part] = {
+            rule: round(float(np.mean(values[:count])), 4) for rule, values in scores.items()
+        }
+        print(f"{name}, {part} ({count} pairs)")
+        ordered = sorted(report["map"][part].items(), key=lambda item: -item[1])
+        for rule, value in ordered:
+            print(f"  {rule:48s} {value}")
+    report["per_pair"] = {rule: [round(v, 3) for v in values] for rule, values in scores.items()}
+    write_result(Path(out), report, bundled_embedder_key())
     return 0
 
 

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: Apache-2.0
+""" "All of" two photos ranks by diffusion from them: the photos of the place both show come
+first, also one that resembles neither photo closely but resembles the photos that do, ahead of
+a crowd of look-alikes of one photo only (which the mean similarity puts among them)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imgsim_desktop.core.pipeline.diffusion import diffuse, mutual_neighbours
+
+
+def unit(**parts: float) -> np.ndarray:
+    """A unit vector from named parts: the place, what each view shows, details."""
+    axes = ("place", "view_a", "view_b", "crowd", "detail", "spare")
+    vector = np.array([parts.get(axis, 0.0) for axis in axes])
+    return vector / np.linalg.norm(vector)
+
+
+QUERIES = np.stack([unit(place=1, view_a=1), unit(place=1, view_b=1)])
+PLACE = [
+    unit(place=1, view_a=1, view_b=0.3),
+    unit(place=1, view_b=1, view_a=0.3),
+    unit(place=1, view_a=0.5, view_b=0.5, detail=1),  # close to neither photo
+]
+CROWD = [  # look-alikes of the first photo only
+    unit(place=0.9, view_a=1, crowd=0.3),
+    unit(place=0.9, view_a=1, crowd=0.6),
+    unit(place=0.6, view_a=1, crowd=0.9),
+]
+
+
+def test_the_place_both_photos_show_comes_before_look_alikes_of_one() -> None:
+    candidates = np.stack(PLACE + CROWD)
+    similarity = QUERIES @ candidates.T
+    mean = similarity.mean(axis=0)
+    assert mean[3] > mean[2]  # the mean puts a look-alike of one photo above the place
+    relevance = diffuse(QUERIES @ QUERIES.T, similarity, candidates)
+    assert set(np.argsort(-relevance)[:3]) == {0, 1, 2}
+
+
+def test_edges_are_mutual_and_no_candidates_is_no_ranking() -> None:
+    weights = np.array([[0, 0.9, 0.1], [0.9, 0, 0.8], [0.1, 0.8, 0]])
+    kept = mutual_neighbours(weights, 1)
+    assert kept[0, 1] == kept[1, 0] == 0.9 and kept[1, 2] == kept[2, 1] == 0.0
+    assert np.array_equal(kept, kept.T)
+    assert diffuse(np.ones((2, 2)), np.empty((2, 0)), np.empty((0, 4))).shape == (0,)
