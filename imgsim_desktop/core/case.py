@@ -273,10 +273,11 @@ class Case(CaseQueries):
             near_copy_threshold=near_copy_threshold,
         )
         source = SearchSource(self.root, catalog, indexes)
-        prefetch = threading.Thread(
-            target=self._load_other, args=(indexes,), name="imgsim-prefetch", daemon=True
-        )
-        prefetch.start()  # while the query image is read and the model loads
+        if not indexes.was_synced(OTHER):  # a warm process has it: its sync reads changes only
+            prefetch = threading.Thread(
+                target=self._load_other, args=(indexes,), name="imgsim-prefetch", daemon=True
+            )
+            prefetch.start()  # while the query image is read and the model loads
         try:
             if preview is None:
                 result = run_query(Path(image_path), source, self.embedder, self.head, settings)

@@ -120,3 +120,24 @@ def test_the_other_index_loads_while_the_query_is_embedded(
         result = case.query(indexed / "scene0_a.jpg", k=5)
     assert seen_during_embedding and seen_during_embedding[0]  # before the first forward pass ended
     assert result.results[0].path == "scene0_a.jpg"
+
+
+def test_a_warm_query_starts_no_loading_thread(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once ``other`` is loaded in this process, a query starts no thread (and opens no second
+    catalogue connection) to load it again: its own sync has only the changes to read."""
+    monkeypatch.setattr(case_module, "_QUERY_INDEXES", {})
+    loads: list[str] = []
+    real_load = case_module.Case._load_other
+
+    def load_other(self, indexes):  # type: ignore[no-untyped-def]
+        loads.append(threading.current_thread().name)
+        return real_load(self, indexes)
+
+    monkeypatch.setattr(case_module.Case, "_load_other", load_other)
+    with open_case(indexed, embedder=FakeEmbedder(), head=fake_head()) as case:
+        first = case.query(indexed / "scene0_a.jpg", k=5)
+        second = case.query(indexed / "scene0_a.jpg", k=5)
+    assert loads == ["imgsim-prefetch"]
+    assert [r.path for r in second.results] == [r.path for r in first.results]
