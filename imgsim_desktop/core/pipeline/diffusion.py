@@ -16,22 +16,19 @@ among beaches), gets little. A plain mean of the two similarities cannot tell th
 ranked the other photos of a place worse than the better image alone did
 (``python bench/combine_rules.py``, README Richer queries).
 
-:data:`NEIGHBOURS` is about the size of a group of photos of one place or object (UKBench's
-four views of an object; with category pairs, whose "group" is a hundred photos, more neighbours
-win); :data:`ALPHA` was then chosen on pairs of 15-Scene training photos of one class
-(``python bench/combine_rules.py --tune``), not on the evaluation photos.
+:data:`NEIGHBOURS` and :data:`ALPHA` were chosen on views of one place made of 15-Scene
+training photos (``python bench/combine_rules.py --set scene15-views``: crops of 40-60% of a
+photo, turned, lit differently, among the other training photos), not on the evaluation photos.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Edges kept per node (mutual neighbours only): about how many photos of one place or object a
-#: collection holds (UKBench has 4 views of each object, Holidays 2 to 5 photos of a place).
-NEIGHBOURS = 5
-#: How far relevance spreads (0: the query images' own similarities only); chosen with
-#: :data:`NEIGHBOURS` fixed, on pairs of 15-Scene training photos.
-ALPHA = 0.5
+#: Edges kept per node (mutual neighbours only).
+NEIGHBOURS = 10
+#: How far relevance spreads (0: the query images' own similarities only).
+ALPHA = 0.6
 #: Edge weight: the cosine to this power (close neighbours count far more than loose ones).
 GAMMA = 3.0
 
