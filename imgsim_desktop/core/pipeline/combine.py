@@ -4,10 +4,11 @@
 - ``all``: each image searched on its own (every view: turns, scales, windows) a little deeper;
   every candidate of any of them is ranked by diffusion from the images over the graph of the
   images and their candidates (:mod:`.diffusion`): what the images have in common is what both
-  reach, directly or through photos like it. Its ``similarity`` is its mean similarity to the
-  images (exact, with the re-ranking vectors: for single-view queries the cosine with the
-  images' mean descriptor, up to a factor), its ``score`` the diffusion's relevance (1 for the
-  first) plus the best near-copy bonus one of the images gave it. Ranking by that mean alone
+  reach, directly or through photos like it (plus the best near-copy bonus one of the images
+  gave it, so copies still come first). Its ``similarity`` is its mean similarity to the images
+  (exact, with the re-ranking vectors: for single-view queries the cosine with the images' mean
+  descriptor, up to a factor) and its ``score`` that plus the bonus, as for any query (reports
+  explain the score so); the rank follows the diffusion, so scores need not fall down the list. Ranking by that mean alone
   ranked the other photos of a place 0.08 mAP below the better image alone in the
   richer-queries check; the diffusion ranks them as well as that better image or better.
 - ``any``: each image searched on its own, and each candidate keeps its best score over them
@@ -101,9 +102,9 @@ def merge_all(
     parts: list[QueryResult], queries: list[QueryImage], catalog: Catalog, k: int
 ) -> QueryResult:
     """One result for "all of" the images from each image's own search (every view, windows
-    included): each candidate of any of them ranked by diffusion from the images (see the
-    module docstring), plus the best near-copy bonus any image gave it; the best ``k`` kept
-    and renumbered."""
+    included): each candidate of any of them ranked by diffusion from the images plus the best
+    near-copy bonus any image gave it, and scored by its mean similarity plus that bonus (see
+    the module docstring); the best ``k`` kept and renumbered."""
     records: dict[int, ResultRecord] = {}
     bonus: dict[int, float] = {}
     for part in parts:
@@ -122,7 +123,8 @@ def merge_all(
         _query_cosines(queries), similarity, candidate_vectors(catalog, ids, queries)
     )
     if len(relevance) and relevance.max() > 0:
-        relevance = relevance / relevance.max()
+        relevance = relevance / relevance.max()  # 1 for the first, as a similarity would be
+    order = {file_id: float(relevance[n]) + bonus[file_id] for n, file_id in enumerate(ids)}
     mean = similarity.mean(axis=0)
     scored = []
     for n, file_id in enumerate(ids):
@@ -135,14 +137,14 @@ def merge_all(
         scored.append(
             dataclasses.replace(
                 records[file_id],
-                score=float(relevance[n]) + bonus[file_id],
+                score=float(mean[n]) + bonus[file_id],
                 similarity=float(mean[n]),
                 pdq_distance=min(distances) if distances else records[file_id].pdq_distance,
                 near_copy=any(r.near_copy for p in parts for r in p.results if r.id == file_id),
             )
         )
     # Candidates diffusion does not reach (relevance 0) follow in order of mean similarity.
-    scored.sort(key=lambda r: (-r.score, -r.similarity, r.id))
+    scored.sort(key=lambda r: (-order[r.id], -r.similarity, r.id))
     scenes: list[str] = []
     for part in parts:
         scenes += [s for s in part.scenes_searched if s not in scenes]
