@@ -120,7 +120,9 @@ def test_find_ranks_by_the_words_labels_stored_while_indexing(coloured_case: Pat
     assert result.results[0].score >= result.results[1].score >= result.results[2].score
     assert data["word"] == "seashore" and data["labels"] == ["seashore, coast, seacoast, sea-coast"]
     first = data["results"][0]
-    assert {"rank", "path", "score", "scene", "sha256", "known", "labels"} <= set(first)
+    assert {"rank", "path", "score", "scene", "sha256", "known", "labels", "likeness"} <= set(first)
+    assert data["feedback"]["seeds"] and data["feedback"]["seeds"][0] == first["path"]
+    assert logged[0]["feedback_seeds"] == data["feedback"]["seeds"]
     assert first["labels"][0]["label"] == "seashore" and first["labels"][0]["probability"] > 0.5
     assert bed.results and all(r.scene == "red" for r in bed.results)
     assert bed.scenes == ["red"]

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Word searches: a case's images ranked by the probability of the labels a word stands for.
+"""Word searches: a case's images ranked for the labels a word stands for.
 
 Each indexed image carries its top ImageNet labels (:mod:`imgsim_desktop.core.model.objects`,
-stored while indexing). An image's score for a word is the sum of the stored probabilities of the
-word's labels (at most 1), so "computer" ranks a photo where a monitor and a keyboard are both
-likely above one where only one is. Optionally limited to some scenes (the scene filter of the
-GUI). What the classifier cannot see (small objects, classes it does not have) is not found:
-this is a classifier, not a detector.
+stored while indexing). An image is found for a word when it carries some probability of the
+word's labels; its score is their summed probability (at most 1), so "computer" scores a photo
+where a monitor and a keyboard are both likely above one where only one is. The order also
+reads the word's surest images as examples (:mod:`.word_ranking`), and each result says both
+its labels and its likeness to those examples. Optionally limited to some scenes (the scene
+filter of the GUI). What the classifier cannot see (small objects, classes it does not have) is
+not found: this is a classifier, not a detector.
 """
 
 from __future__ import annotations
@@ -16,15 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from imgsim_desktop.core.model.object_words import labels_for_word
-from imgsim_desktop.core.model.objects import OBJECTS_KIND, decode, imagenet_labels
+from imgsim_desktop.core.model.objects import OBJECTS_KIND, imagenet_labels
 from imgsim_desktop.core.pipeline.results import ResultRecord
+from imgsim_desktop.core.pipeline.word_ranking import (
+    FEEDBACK_WEIGHT,
+    LabelTable,
+    rank_for_word,
+)
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.hashsets import KnownFiles
 from imgsim_desktop.core.store.records import STATUS_INDEXED
-
-#: Probabilities under this are not a match (a label in an image's stored top list by chance).
-MIN_PROBABILITY = 0.001
 
 
 @dataclass
@@ -35,8 +41,10 @@ class FindResult:
         word: the word as given.
         labels: the ImageNet labels it stands for (full names).
         scenes: the scenes it was limited to (None: all).
-        results: ranked like a query's; ``score`` is the summed probability.
+        results: ranked (see the module docstring); ``score`` is the summed probability.
         matched: per result, ``[{"label", "probability"}]`` of the word's labels it holds.
+        likeness: per result, the likeness of its labels to the seed images'.
+        seeds: the paths of the images that stood for the word (its highest scores).
         images_labelled: indexed images that carry object labels.
         images_unlabelled: indexed images without (indexed before labels were stored, or by an
             embedder without an ImageNet head): not searched.
@@ -47,6 +55,8 @@ class FindResult:
     scenes: list[str] | None
     results: list[ResultRecord] = field(default_factory=list)
     matched: list[list[dict[str, Any]]] = field(default_factory=list)
+    likeness: list[float] = field(default_factory=list)
+    seeds: list[str] = field(default_factory=list)
     images_labelled: int = 0
     images_unlabelled: int = 0
     known_sets: list[str] = field(default_factory=list)
@@ -60,11 +70,13 @@ class FindResult:
             "images_labelled": self.images_labelled,
             "images_unlabelled": self.images_unlabelled,
             "hash_sets": self.known_sets,
+            "feedback": {"seeds": self.seeds, "weight": FEEDBACK_WEIGHT},
         }
         if self.saved_search:
             data["saved_search"] = self.saved_search
         data["results"] = [
-            {**r.to_json(), "labels": m} for r, m in zip(self.results, self.matched, strict=True)
+            {**r.to_json(), "labels": m, "likeness": round(like, 6)}
+            for r, m, like in zip(self.results, self.matched, self.likeness, strict=True)
         ]
         return data
 
@@ -75,6 +87,7 @@ class FindResult:
             "scenes": self.scenes,
             "k": len(self.results),
             "images_labelled": self.images_labelled,
+            "feedback_seeds": self.seeds,
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results
@@ -90,23 +103,21 @@ def find_word(
     names = imagenet_labels()
     wanted = labels_for_word(word, names)
     labelled = catalog.extras(OBJECTS_KIND)
-    scored: list[tuple[float, int, dict[int, float]]] = []
-    for file_id, blob in labelled.items():
-        probabilities = decode(blob)
-        hits = {i: p for i in wanted if (p := probabilities.get(i, 0.0)) >= MIN_PROBABILITY}
-        if hits:
-            scored.append((min(1.0, sum(hits.values())), file_id, hits))
-    records = catalog.records(file_id for _, file_id, _ in scored)
+    table = LabelTable.from_blobs(labelled)
+    records = catalog.records(int(i) for i in table.ids)
     allowed = set(scenes) if scenes else None
-    kept = [
-        (score, file_id, hits)
-        for score, file_id, hits in scored
-        if (r := records.get(file_id)) is not None
-        and r.status == STATUS_INDEXED
-        and (allowed is None or (r.scene or "") in allowed)
-    ]
-    kept.sort(key=lambda item: (-item[0], item[1]))
-    kept = kept[:k]
+    candidates = np.array(
+        [
+            row
+            for row, file_id in enumerate(table.ids.tolist())
+            if (r := records.get(file_id)) is not None
+            and r.status == STATUS_INDEXED
+            and (allowed is None or (r.scene or "") in allowed)
+        ],
+        dtype=np.int64,
+    )
+    ranking = rank_for_word(table, candidates, wanted)
+    kept = ranking.order[:k]
     indexed = catalog.count()
     result = FindResult(
         word,
@@ -115,15 +126,23 @@ def find_word(
         images_labelled=len(labelled),
         images_unlabelled=max(0, indexed - len(labelled)),
     )
+    result.seeds = [records[int(table.ids[row])].path for row in ranking.seeds]
     with KnownFiles.open() as known:
-        chosen = [records[file_id] for _, file_id, _ in kept]
+        chosen = [records[int(table.ids[row])] for row in kept]
         found = known.match_many([(r.md5, r.sha1, r.sha256) for r in chosen]) if known.sets else []
         result.known_sets = [info.name for info in known.sets]
-    for n, ((score, file_id, hits), record) in enumerate(zip(kept, chosen, strict=True)):
+    wanted_set = set(wanted)
+    for n, (row, record) in enumerate(zip(kept.tolist(), chosen, strict=True)):
+        score = float(ranking.scores[row])
+        hits = {
+            int(label): float(p)
+            for label, p in zip(table.labels[row], table.probabilities[row], strict=True)
+            if p > 0 and int(label) in wanted_set
+        }
         result.results.append(
             ResultRecord(
                 rank=n + 1,
-                id=file_id,
+                id=int(table.ids[row]),
                 path=record.path,
                 absolute_path=os.fsdecode(os.path.join(os.fsencode(root), record.relpath)),
                 score=score,
@@ -144,4 +163,5 @@ def find_word(
                 for i, p in sorted(hits.items(), key=lambda item: -item[1])
             ]
         )
+        result.likeness.append(float(ranking.likeness[row]))
     return result
