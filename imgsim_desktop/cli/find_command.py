@@ -29,11 +29,15 @@ def print_find(result: FindResult, as_json: bool) -> None:
     print(f"word {result.word!r}: labels {'; '.join(result.labels)}")
     if result.scenes:
         print(f"  scenes {', '.join(result.scenes)}")
-    for record, matched in zip(result.results, result.matched, strict=True):
+    if result.seeds:
+        print(f"  ordered also by likeness to its surest images: {', '.join(result.seeds)}")
+    rows = zip(result.results, result.matched, result.likeness, strict=True)
+    for record, matched, likeness in rows:
         labels = ", ".join(f"{m['label']} {m['probability']:.2f}" for m in matched)
         known = f"  (known: {record.known})" if record.known else ""
         print(
-            f"  {record.rank:4d}  {record.score:.4f}  {record.scene:13s} {record.path}  [{labels}]{known}"
+            f"  {record.rank:4d}  {record.score:.4f}  like {likeness:.2f}  {record.scene:13s} "
+            f"{record.path}  [{labels}]{known}"
         )
     print(f"  ({CLASSIFIER_NOTE})")
 

@@ -415,6 +415,8 @@ class QueryPane(QWidget):
         self.scene.setText(", ".join(result.scenes) if result.scenes else "all scenes")
         labels = "; ".join(name.split(",")[0] for name in result.labels)
         text = f"labels {labels} — {result.images_labelled} images carry object labels"
+        if result.seeds:
+            text += f" · ordered also by likeness to the {len(result.seeds)} surest"
         if result.images_unlabelled:
             text += (
                 f" · {result.images_unlabelled} indexed before labels were stored (not searched)"
