@@ -47,7 +47,13 @@ from benchlib import bundled_embedder_key, write_result
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from imgsim_desktop.core.pipeline.diffusion import ALPHA, NEIGHBOURS, diffuse  # noqa: E402
+from imgsim_desktop.core.pipeline.diffusion import (  # noqa: E402
+    ALPHA,
+    MEAN_SHARE,
+    NEIGHBOURS,
+    diffuse,
+    ranking,
+)
 
 Trial = tuple[str, str, list[str]]  # the pair, and what they share
 Kept = dict[str, np.ndarray]
@@ -84,10 +90,10 @@ def _standing_out(kept: Kept) -> np.ndarray:
     return (similarity * weights[:, None]).sum(0)
 
 
-def _diffusion(neighbours: int, alpha: float) -> Rule:
+def _diffusion(neighbours: int, alpha: float, share: float) -> Rule:
     def rule(kept: Kept) -> np.ndarray:
         relevance = diffuse(kept["pair"], kept["similarity"], kept["vectors"], neighbours, alpha)
-        return relevance / max(float(relevance.max()), 1e-12)
+        return ranking(relevance, kept["similarity"].mean(0), share)
 
     return rule
 
@@ -100,13 +106,13 @@ RULES: dict[str, Rule] = {
     "reciprocal-rank fusion, k 60": lambda kept: _rrf(kept["similarity"], 60) * 30,
     "weighted by standing out": _standing_out,
 }
-SHIPPED = f"diffusion, {NEIGHBOURS} neighbours, alpha {ALPHA} (shipped)"
 for _count in (5, 10, 15):
     for _alpha in (0.5, 0.6, 0.7, 0.8, 0.9):
-        _name = f"diffusion, {_count} neighbours, alpha {_alpha}"
-        if (_count, _alpha) == (NEIGHBOURS, ALPHA):
-            _name = SHIPPED
-        RULES[_name] = _diffusion(_count, _alpha)
+        for _share in (0.0, 0.25, 0.5, 1.0):
+            _name = f"diffusion, {_count} neighbours, alpha {_alpha}, mean share {_share}"
+            if (_count, _alpha, _share) == (NEIGHBOURS, ALPHA, MEAN_SHARE):
+                _name += " (shipped)"
+            RULES[_name] = _diffusion(_count, _alpha, _share)
 
 
 def holidays_set(data: Path, case_dir: Path) -> list[Trial]:
@@ -183,12 +189,13 @@ def measure(case_dir: Path, trials: list[Trial]) -> dict[str, list[float]]:
             for r in part.results:
                 bonus[r.id] = max(bonus.get(r.id, 0.0), r.score - r.similarity)
         names = {r.id: Path(r.path).name for p in parts for r in p.results}
+        pair, vectors = combine.graph_vectors(catalog, ids, queries)
         kept.update(
             names=np.array([names[i] for i in ids]),
             similarity=np.array([[sims.get(i, 0.0) for i in ids] for sims in per_image]),
             bonus=np.array([bonus[i] for i in ids]),
-            vectors=combine.candidate_vectors(catalog, ids, queries),
-            pair=combine._query_cosines(queries),
+            pair=pair,
+            vectors=vectors,
         )
         return merge_all(parts, queries, catalog, k)
 

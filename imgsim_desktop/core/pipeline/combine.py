@@ -23,7 +23,7 @@ from enum import Enum
 
 import numpy as np
 
-from imgsim_desktop.core.pipeline.diffusion import diffuse
+from imgsim_desktop.core.pipeline.diffusion import diffuse, ranking
 from imgsim_desktop.core.pipeline.query import QueryImage
 from imgsim_desktop.core.pipeline.ranking import similarities
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
@@ -74,27 +74,28 @@ def exact_similarities(query: QueryImage, catalog: Catalog, ids: list[int]) -> d
     return found
 
 
-def _query_cosines(queries: list[QueryImage]) -> np.ndarray:
-    """(q, q) the best cosine between any views of each two query images (re-ranking vectors
-    where every image has them, else index vectors)."""
-    views = [q.rerank if q.rerank is not None else q.vectors for q in queries]
-    if any(q.rerank is None for q in queries):
-        views = [q.vectors for q in queries]
-    return np.array([[float((a @ b.T).max()) for b in views] for a in views])
-
-
-def candidate_vectors(catalog: Catalog, ids: list[int], queries: list[QueryImage]) -> np.ndarray:
-    """(n, d) unit vectors of the candidates ``ids`` in the space of :func:`_query_cosines`:
-    their re-ranking vectors when every query image and every candidate has one, else their
-    index vectors."""
+def graph_vectors(
+    catalog: Catalog, ids: list[int], queries: list[QueryImage]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The diffusion graph's vectors, all of one kind: ((q, q) the best cosine between any
+    views of each two query images, (n, d) the candidates' unit vectors): re-ranking vectors
+    when every query image and every candidate has one, else index vectors for all."""
     rerank = queries[0].rerank
     if rerank is not None and all(q.rerank is not None for q in queries):
         have, vectors = rerank_vectors(catalog, ids, int(rerank.shape[1]))
         if len(have) == len(ids):
             position = {int(i): n for n, i in enumerate(have)}
-            vectors = vectors[[position[i] for i in ids]]
-            return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            views = [q.rerank for q in queries if q.rerank is not None]
+            return _cosines(views), _unit(vectors[[position[i] for i in ids]])
     vectors = catalog.vectors(np.array(ids, dtype=np.int64), int(queries[0].vectors.shape[1]))
+    return _cosines([q.vectors for q in queries]), _unit(vectors)
+
+
+def _cosines(views: list[np.ndarray]) -> np.ndarray:
+    return np.array([[float((a @ b.T).max()) for b in views] for a in views])
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
@@ -119,13 +120,11 @@ def merge_all(
         missing = [i for i in ids if i not in known]
         per_image.append({**known, **exact_similarities(query, catalog, missing)})
     similarity = np.array([[sims.get(i, 0.0) for i in ids] for sims in per_image])
-    relevance = diffuse(
-        _query_cosines(queries), similarity, candidate_vectors(catalog, ids, queries)
-    )
-    if len(relevance) and relevance.max() > 0:
-        relevance = relevance / relevance.max()  # 1 for the first, as a similarity would be
-    order = {file_id: float(relevance[n]) + bonus[file_id] for n, file_id in enumerate(ids)}
+    query_query, candidates = graph_vectors(catalog, ids, queries)
+    relevance = diffuse(query_query, similarity, candidates)
     mean = similarity.mean(axis=0)
+    key = ranking(relevance, mean)
+    order = {file_id: float(key[n]) + bonus[file_id] for n, file_id in enumerate(ids)}
     scored = []
     for n, file_id in enumerate(ids):
         distances = [
