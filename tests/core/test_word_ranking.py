@@ -58,3 +58,16 @@ def test_candidates_limit_what_is_found_and_the_bytes_read_back() -> None:
     assert abs(stored[FRIDGE] - 0.5) < 1e-3 and abs(stored[DISHWASHER] - 0.2) < 1e-3
     empty = rank_for_word(table, np.arange(len(table.ids)), [MICROWAVE + 1])
     assert len(empty.order) == 0 and len(empty.seeds) == 0
+
+
+def test_a_damaged_label_row_spoils_no_other() -> None:
+    blobs = _case()
+    damaged = np.frombuffer(_image(**{f"_{FRIDGE}": 0.3, f"_{STOVE}": 0.2}), dtype=np.uint8).copy()
+    probabilities = damaged[100:].view("<f2")  # 50 uint16 labels, then 50 float16
+    probabilities[1] = np.float16("nan")
+    blobs[40] = damaged.tobytes()
+    table = LabelTable.from_blobs(blobs)
+    ranking = rank_for_word(table, np.arange(len(table.ids)), [FRIDGE])
+    assert np.isfinite(ranking.likeness).all()
+    assert 40 in table.ids[ranking.order].tolist()
+    assert table.ids[ranking.order].tolist()[:5] == [0, 1, 2, 3, 4]

@@ -104,12 +104,15 @@ def find_word(
     wanted = labels_for_word(word, names)
     labelled = catalog.extras(OBJECTS_KIND)
     table = LabelTable.from_blobs(labelled)
-    records = catalog.records(int(i) for i in table.ids)
+    with_labels = np.flatnonzero(table.scores(wanted) > 0)  # only these can be found
+    records = catalog.records(int(i) for i in table.ids[with_labels])
     allowed = set(scenes) if scenes else None
     candidates = np.array(
         [
             row
-            for row, file_id in enumerate(table.ids.tolist())
+            for row, file_id in zip(
+                with_labels.tolist(), table.ids[with_labels].tolist(), strict=True
+            )
             if (r := records.get(file_id)) is not None
             and r.status == STATUS_INDEXED
             and (allowed is None or (r.scene or "") in allowed)

@@ -55,7 +55,7 @@ class LabelTable:
         """From the catalogue's ``objects`` extras (:func:`.model.objects.encode`'s bytes)."""
         ids = np.fromiter(blobs, dtype=np.int64, count=len(blobs))
         width = max((len(b) // 4 for b in blobs.values()), default=0)
-        labels = np.zeros((len(ids), width), dtype=np.int64)
+        labels = np.zeros((len(ids), width), dtype=np.int32)
         probabilities = np.zeros((len(ids), width), dtype=np.float32)
         by_length: dict[int, list[int]] = {}
         for row, blob in enumerate(blobs.values()):
@@ -68,6 +68,8 @@ class LabelTable:
             table = np.frombuffer(data, dtype="<u2").reshape(len(rows), 2 * count)
             labels[rows, :count] = table[:, :count]
             probabilities[rows, :count] = table[:, count:].copy().view("<f2")
+        probabilities[~np.isfinite(probabilities)] = 0.0  # a damaged row spoils no other
+        probabilities = np.clip(probabilities, 0.0, 1.0)
         probabilities[probabilities < MIN_PROBABILITY] = 0.0
         return cls(ids, labels, probabilities)
 
@@ -76,7 +78,7 @@ class LabelTable:
 
     def scores(self, wanted: list[int]) -> np.ndarray:
         """(n,) each image's summed probability of the ``wanted`` labels, at most 1."""
-        hits = np.isin(self.labels, np.asarray(wanted, dtype=np.int64))
+        hits = np.isin(self.labels, np.asarray(wanted, dtype=np.int32))
         return np.minimum(1.0, (self.probabilities * hits).sum(axis=1))
 
     def profiles(self, classes: int) -> np.ndarray:
