@@ -273,7 +273,7 @@ class Case(CaseQueries):
             near_copy_threshold=near_copy_threshold,
         )
         source = SearchSource(self.root, catalog, indexes)
-        if not indexes.was_synced(OTHER):  # a warm process has it: its sync reads changes only
+        if not indexes.synced_at(OTHER, catalog.generation):  # a warm query: nothing to load
             prefetch = threading.Thread(
                 target=self._load_other, args=(indexes,), name="imgsim-prefetch", daemon=True
             )

@@ -139,5 +139,9 @@ def test_a_warm_query_starts_no_loading_thread(
     with open_case(indexed, embedder=FakeEmbedder(), head=fake_head()) as case:
         first = case.query(indexed / "scene0_a.jpg", k=5)
         second = case.query(indexed / "scene0_a.jpg", k=5)
-    assert loads == ["imgsim-prefetch"]
+        assert loads == ["imgsim-prefetch"]
+        shutil.copy(indexed / "scene0_a.jpg", indexed / "scene0_a_again.jpg")
+        case.index()  # the catalogue moves on: the next query loads again, beside the model
+        case.query(indexed / "scene0_a.jpg", k=5)
+    assert loads == ["imgsim-prefetch", "imgsim-prefetch"]
     assert [r.path for r in second.results] == [r.path for r in first.results]

@@ -408,10 +408,11 @@ class SceneIndexes:
         self._save(index, generation, persist)
         return count
 
-    def was_synced(self, scene: str) -> bool:
-        """True when ``scene``'s index was synced at some generation: in memory, or known to be
-        empty (a later sync reads only what changed since)."""
-        return scene in self._synced
+    def synced_at(self, scene: str, generation: int) -> bool:
+        """True when ``scene``'s index was synced at the catalogue ``generation`` (in memory, or
+        known to be empty): a sync now has nothing to read."""
+        synced = self._synced.get(scene)
+        return synced is not None and synced[0] == generation
 
     def sync_for_query(self, catalog: Catalog, scenes: list[str]) -> dict[str, int]:
         """Sync before a query: saved as usual when no indexer runs, else in memory only."""
