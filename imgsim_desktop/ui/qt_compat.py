@@ -19,7 +19,8 @@ immortal in the same way).
 ``SignalInstance.disconnect()`` of the same binding loses a reference to ``True`` on every call
 (the task runner disconnects a finished task's slots: some 7 per query, thumbnail batch or
 overview), so a long session would die of "bool_dealloc" too. Where that loss is measured,
-``True`` gets the same reserve, which covers any other call of the binding that loses ``True``.
+``True`` gets the same reserve, which covers any other call of the binding that loses ``True``,
+and so does ``False`` (a disconnect that fails returns ``False`` and loses a reference to it).
 """
 
 from __future__ import annotations
@@ -102,10 +103,14 @@ def reserve_none_references() -> bool:
 
 
 def reserve_true_references() -> bool:
-    """Give ``True`` :data:`NONE_RESERVE` references (once) if disconnecting loses them; True
-    when it has them."""
+    """Give ``True`` :data:`NONE_RESERVE` references (once) if disconnecting loses them, and
+    ``False`` as many (a disconnect that fails returns False the same way); True when ``True``
+    has them."""
     immortal = sys.version_info >= (3, 12)
-    return _reserve("True", True, not immortal and disconnect_loses_true())
+    loses = not immortal and disconnect_loses_true()
+    reserved = _reserve("True", True, loses)
+    _reserve("False", False, loses)
+    return reserved
 
 
 def apply() -> bool:
