@@ -70,7 +70,8 @@ class MatchEntry:
 
     Attributes:
         rank: the rank in the query's results (kept when only marked matches are reported).
-        score: the ranking score: similarity plus the PDQ bonus (README, Quality).
+        score: similarity plus the PDQ bonus (README, Quality); the rank follows it, except for
+            "all of" several images, ranked by diffusion (``ReportData.selection`` says so).
         scene: the match's scene class.
         path: relative to the case folder.
         catalogue_sha256: the hash recorded when the file was indexed.
@@ -205,6 +206,17 @@ def _integrity(evidence: FileEvidence, expected: str | None) -> str:
     return INTEGRITY_OK if evidence.sha256 == expected else INTEGRITY_CHANGED
 
 
+def _ordering(result: QueryResult) -> str:
+    """How the matches are ordered, where not by their score (several images, "all of")."""
+    if result.settings.combine == "all" and len(result.examples) > 1:
+        return (
+            "; ranked by diffusion from the query images over their candidates (README, Richer"
+            " queries): the score is the mean similarity to the images plus the near-copy"
+            " bonus, and need not fall down the list"
+        )
+    return ""
+
+
 def build_report(case: Case, result: QueryResult, options: ReportOptions) -> ReportData:
     """Gather the report's content for one query's results (reads every file again)."""
     results = list(result.results)
@@ -282,7 +294,8 @@ def build_report(case: Case, result: QueryResult, options: ReportOptions) -> Rep
             f"matches marked '{MARK_INCLUDE}' among the top {result.settings.k}"
             if options.marked_only
             else f"top {result.settings.k} matches"
-        ),
+        )
+        + _ordering(result),
         results_total=len(result.results),
         matches=matches,
         audit_lines=[e.raw for e in audit],
