@@ -42,6 +42,9 @@ def test_the_place_both_photos_show_comes_before_look_alikes_of_one() -> None:
     assert mean[len(PLACE) :].min() > mean[2:4].max()  # the mean puts the crowd above them
     relevance = diffuse(QUERIES @ QUERIES.T, similarity, candidates)
     assert set(np.argsort(-relevance)[: len(PLACE)]) == set(range(len(PLACE)))
+    key = ranking(relevance, mean)
+    assert set(np.argsort(-key)[: len(PLACE)]) == set(range(len(PLACE)))
+    assert key.max() <= 1.0 + 1e-9  # a near copy's bonus of 1 still puts it above them all
 
 
 def test_edges_are_mutual_and_no_candidates_is_no_ranking() -> None:

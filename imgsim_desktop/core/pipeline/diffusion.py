@@ -109,6 +109,8 @@ def diffuse(
 
 def ranking(relevance: np.ndarray, mean: np.ndarray, share: float = MEAN_SHARE) -> np.ndarray:
     """The key an "all of" query ranks by (higher first, before the near-copy bonus): the
-    relevance over its best, plus ``share`` of the mean similarity to the images."""
+    relevance over its best, plus ``share`` of the mean similarity to the images, over
+    ``1 + share`` so that it is at most 1, as a similarity is (a near copy's bonus of 1 still
+    puts it above every other result)."""
     best = float(relevance.max()) if len(relevance) else 0.0
-    return (relevance / best if best > 0 else relevance) + share * mean
+    return ((relevance / best if best > 0 else relevance) + share * mean) / (1.0 + share)
