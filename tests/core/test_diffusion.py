@@ -14,7 +14,7 @@ from imgsim_desktop.core.pipeline.diffusion import (
     ranking,
 )
 
-AXES = ("place", "view_a", "view_b", "crowd", "detail", *(f"own{n}" for n in range(12)))
+AXES = ("place", "view_a", "view_b", "crowd", "detail", *(f"own{n}" for n in range(24)))
 
 
 def unit(**parts: float) -> np.ndarray:
@@ -30,8 +30,8 @@ PLACE = [
     unit(place=1, view_a=0.5, view_b=0.5, detail=1),  # close to neither photo
     unit(place=1, view_a=0.3, view_b=0.6, detail=0.7),
 ]
-CROWD = [  # twelve look-alikes of the first photo only, each with something of its own
-    unit(place=1, view_a=1, view_b=0.1, crowd=0.3, **{f"own{n}": 0.25}) for n in range(12)
+CROWD = [  # 24 look-alikes of the first photo only, each with something of its own
+    unit(place=1, view_a=1, view_b=0.1, crowd=0.3, **{f"own{n}": 0.25}) for n in range(24)
 ]
 
 

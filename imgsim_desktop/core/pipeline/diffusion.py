@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Edges kept per node (mutual neighbours only).
-NEIGHBOURS = 10
+NEIGHBOURS = 15
 #: How far relevance spreads (0: the query images' own similarities only).
 ALPHA = 0.6
 #: Edge weight: the cosine to this power (close neighbours count far more than loose ones).
@@ -34,7 +34,7 @@ GAMMA = 3.0
 #: Share of the mean similarity to the images added to the relevance (over its best) to rank:
 #: what the diffusion reaches only through a dense cluster of look-alikes of one image does not
 #: pass what resembles both images directly.
-MEAN_SHARE = 0.5
+MEAN_SHARE = 0.0
 #: Candidates in the graph at most (a dense solve: 1,000 nodes take some 0.1 s); a query of
 #: thousands of results diffuses over the closest by mean similarity.
 MAX_NODES = 1000
