@@ -31,9 +31,8 @@ NEIGHBOURS = 15
 ALPHA = 0.6
 #: Edge weight: the cosine to this power (close neighbours count far more than loose ones).
 GAMMA = 3.0
-#: Share of the mean similarity to the images added to the relevance (over its best) to rank:
-#: what the diffusion reaches only through a dense cluster of look-alikes of one image does not
-#: pass what resembles both images directly.
+#: Share of the mean similarity to the images added to the relevance (over its best) to rank
+#: (0: the relevance alone, which the training views preferred to 0.25, 0.5 and 1).
 MEAN_SHARE = 0.0
 #: Candidates in the graph at most (a dense solve: 1,000 nodes take some 0.1 s); a query of
 #: thousands of results diffuses over the closest by mean similarity.
