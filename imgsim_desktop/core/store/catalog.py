@@ -20,12 +20,10 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar, cast
 
 import numpy as np
 
 from imgsim_desktop.core.errors import CatalogError
-from imgsim_desktop.core.paths import display_path
 from imgsim_desktop.core.store.catalog_db import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -33,60 +31,26 @@ from imgsim_desktop.core.store.catalog_db import (
     create_tables,
     storage_error,
 )
+from imgsim_desktop.core.store.catalog_reads import (
+    _CHUNK,
+    CatalogReads,
+    _chunks,
+)
+from imgsim_desktop.core.store.catalog_reads import ids_digest as ids_digest  # re-exported
 from imgsim_desktop.core.store.records import (
-    STATUS_FAILED,
     STATUS_INDEXED,
-    FileRecord,
     FileRow,
     KnownFile,
 )
 
-_RECORD_COLUMNS = (
-    "id, relpath, size, mtime_ns, sha256, md5, sha1, width, height, scene, scene_confidence, "
-    "status, error, retry, missing"
-)
-_CHUNK = 900  # bound parameters per statement, under SQLite's limit
-
 Labeller = Callable[[np.ndarray], list[tuple[str, float, np.ndarray]]]
-
-
-def _record(row: tuple) -> FileRecord:
-    (file_id, relpath, size, mtime_ns, sha256, md5, sha1, width, height, scene, confidence,
-     status, error, retry, missing) = row  # fmt: skip
-    return FileRecord(
-        file_id, display_path(relpath), bytes(relpath), size, mtime_ns, sha256, md5, sha1,
-        width, height, scene, confidence, status, error, bool(retry), bool(missing),
-    )  # fmt: skip
 
 
 def _blob(array: np.ndarray | None) -> bytes | None:
     return None if array is None else np.ascontiguousarray(array, dtype=np.float32).tobytes()
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    wanted = [int(i) for i in ids]
-    for start in range(0, len(wanted), _CHUNK):
-        yield wanted[start : start + _CHUNK]
-
-
-T = TypeVar("T")
-
-#: The hashed sum of :meth:`Catalog.scene_ids_digest`: each id scrambled (times a multiplier,
-#: modulo a prime), squared modulo the prime so that the sum is not linear in the ids, summed.
-#: Every step fits SQLite's and numpy's 64-bit integers.
-DIGEST_MULTIPLIER = 48271
-DIGEST_MODULUS = 2147483647
-
-
-def ids_digest(ids: np.ndarray) -> tuple[int, int, int]:
-    """(count, sum, hashed sum) of catalogue ids, as :meth:`Catalog.scene_ids_digest` makes it."""
-    ids = ids.astype(np.int64)
-    scrambled = (ids * DIGEST_MULTIPLIER) % DIGEST_MODULUS
-    hashed = (scrambled * scrambled) % DIGEST_MODULUS
-    return len(ids), int(ids.sum()), int(hashed.sum())
-
-
-class Catalog:
+class Catalog(CatalogReads):
     """One case's SQLite catalogue (used from one thread at a time)."""
 
     def __init__(self, path: Path, create: bool = False, read_only: bool = False) -> None:
@@ -298,166 +262,3 @@ class Catalog:
         """SQLite's own full check of the catalogue file (empty when it is sound)."""
         rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
         return [] if rows == ["ok"] else rows
-
-    # --- reads ----------------------------------------------------------------------------
-    def _ids(self, where: str, params: tuple) -> np.ndarray:
-        rows = self._db.execute(f"SELECT id FROM files WHERE {where} ORDER BY id", params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
-
-    def count(self, status: str = STATUS_INDEXED) -> int:
-        return int(
-            self._db.execute("SELECT COUNT(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
-        )
-
-    def count_all(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
-
-    def count_missing(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0])
-
-    def pending(self, embedder_id: int | None) -> int:
-        """Indexed files whose vector another embedder made: not searched until re-embedded."""
-        return self._counted(
-            ("pending", embedder_id),
-            lambda: int(
-                self._db.execute(
-                    "SELECT COUNT(*) FROM files WHERE status = ? AND embedder_id IS NOT ?",
-                    (STATUS_INDEXED, embedder_id),
-                ).fetchone()[0]
-            ),
-        )
-
-    def scene_counts(self, embedder_id: int | None) -> dict[str, int]:
-        """Searchable vectors per scene (those ``embedder_id`` made)."""
-
-        def count() -> dict[str, int]:
-            rows = self._db.execute(
-                "SELECT scene, COUNT(*) FROM files WHERE status = ? AND embedder_id = ? "
-                "GROUP BY scene ORDER BY scene",
-                (STATUS_INDEXED, embedder_id),
-            )
-            return {scene: n for scene, n in rows}
-
-        return dict(self._counted(("scenes", embedder_id), count))
-
-    def _counted(self, key: tuple[str, int | None], count: Callable[[], T]) -> T:
-        """``count()``, kept while the catalogue's generation stays the same: on a case of a
-        million images each of these counts costs a query 60-90 ms, and they change only with
-        the searchable vectors (every such write bumps the generation)."""
-        with self.snapshot():
-            generation = self.generation
-            cached = self._counts.get(key)
-            if cached is not None and cached[0] == generation:
-                return cast(T, cached[1])
-            value = count()
-        self._counts[key] = (generation, value)
-        return value
-
-    def scene_ids(self, scene: str, embedder_id: int | None) -> np.ndarray:
-        return self._ids(
-            "status = ? AND embedder_id = ? AND scene = ?", (STATUS_INDEXED, embedder_id, scene)
-        )
-
-    def scene_ids_digest(self, scene: str, embedder_id: int | None) -> tuple[int, int, int]:
-        """(count, sum, hashed sum) of :meth:`scene_ids`, computed by SQLite without reading
-        the ids out: what :func:`ids_digest` gives for the same ids."""
-        row = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM((id * :m % :p) * (id * :m % :p)"
-            " % :p), 0) FROM files WHERE status = :status AND embedder_id = :embedder "
-            "AND scene = :scene",
-            {
-                "m": DIGEST_MULTIPLIER,
-                "p": DIGEST_MODULUS,
-                "status": STATUS_INDEXED,
-                "embedder": embedder_id,
-                "scene": scene,
-            },
-        ).fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
-
-    def vectors(self, ids: np.ndarray, dim: int) -> np.ndarray:
-        """The stored vectors of ``ids``, in that order."""
-        out = np.empty((len(ids), dim), dtype=np.float32)
-        position = {int(i): n for n, i in enumerate(ids)}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for file_id, blob in self._db.execute(
-                f"SELECT id, vector FROM vectors WHERE id IN ({marks})", chunk
-            ):
-                out[position[file_id]] = np.frombuffer(blob, dtype=np.float32)
-        return out
-
-    def extras(self, kind: str, ids: Iterable[int] | None = None) -> dict[int, bytes]:
-        """Per-file data of one kind, for ``ids`` (every file's when None)."""
-        if ids is None:
-            rows = self._db.execute("SELECT id, data FROM extras WHERE kind = ?", (kind,))
-            return {int(i): bytes(d) for i, d in rows}
-        found: dict[int, bytes] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for i, d in self._db.execute(
-                f"SELECT id, data FROM extras WHERE kind = ? AND id IN ({marks})", [kind, *chunk]
-            ):
-                found[int(i)] = bytes(d)
-        return found
-
-    def searchable_extras(
-        self, kind: str, embedder_id: int | None
-    ) -> tuple[np.ndarray, list[bytes]]:
-        """(ids, data) of one kind of extras for every searchable file (indexed, vector made by
-        ``embedder_id``), by id."""
-        rows = self._db.execute(
-            "SELECT e.id, e.data FROM extras e JOIN files f ON f.id = e.id "
-            "WHERE e.kind = ? AND f.status = ? AND f.embedder_id = ? ORDER BY e.id",
-            (kind, STATUS_INDEXED, embedder_id),
-        ).fetchall()
-        return np.fromiter((r[0] for r in rows), np.int64, len(rows)), [bytes(r[1]) for r in rows]
-
-    def records(self, ids: Iterable[int]) -> dict[int, FileRecord]:
-        found: dict[int, FileRecord] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM files WHERE id IN ({marks})", chunk
-            ):
-                found[row[0]] = _record(row)
-        return found
-
-    def ids_by_sha256(self, digests: Iterable[str]) -> dict[str, list[int]]:
-        """The indexed files holding each content (hex SHA-256), by digest (absent: none)."""
-        found: dict[str, list[int]] = {}
-        wanted = list(dict.fromkeys(digests))
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for file_id, digest in self._db.execute(
-                f"SELECT id, sha256 FROM files WHERE status = ? AND sha256 IN ({marks}) ORDER BY id",
-                [STATUS_INDEXED, *chunk],
-            ):
-                found.setdefault(digest, []).append(int(file_id))
-        return found
-
-    def iter_records(self) -> Iterator[FileRecord]:
-        yield from map(
-            _record, self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM files ORDER BY relpath")
-        )
-
-    def failures(self) -> list[FileRecord]:
-        rows = self._db.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM files WHERE status = ? ORDER BY relpath",
-            (STATUS_FAILED,),
-        )
-        return [_record(r) for r in rows]
-
-    def sample(self, count: int) -> list[FileRecord]:
-        """Up to ``count`` indexed files spread evenly over the case (ordered by path): the
-        case's content fingerprint."""
-        total = self.count()
-        if not total:
-            return []
-        step = max(1, total // count)
-        rows = self._db.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM files WHERE status = ? ORDER BY relpath",
-            (STATUS_INDEXED,),
-        )
-        return [_record(r) for n, r in enumerate(rows) if n % step == 0][:count]
