@@ -363,8 +363,7 @@ class SceneIndexes:
             generation = catalog.generation
             embedder_id = catalog.embedder_id(self._embedder_key)
             for scene in scenes:
-                synced = self._synced.get(scene)
-                if synced is None or synced[0] != generation:
+                if not self.synced_at(scene, generation):
                     count = self._sync_scene(catalog, scene, embedder_id, generation, persist)
                     self._synced[scene] = (generation, count)
                 count = self._synced[scene][1]
