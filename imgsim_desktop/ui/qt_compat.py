@@ -74,13 +74,16 @@ def disconnect_loses_true() -> bool:
     return before - sys.getrefcount(True) >= _PROBES
 
 
+def _mortal() -> bool:
+    """True where None, True and False can run out of references (CPython before 3.12)."""
+    return sys.implementation.name == "cpython" and sys.version_info < (3, 12)
+
+
 def _reserve(name: str, constant: object, loses: bool) -> bool:
     """Give ``constant`` (None or True) :data:`NONE_RESERVE` references (once) when the binding
     ``loses`` them; True when it has them."""
     if name in _reserved:
         return True
-    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
-        return False  # None, True and False are immortal there
     if not loses:
         return False
     count = ctypes.c_ssize_t.from_address(id(constant))  # ob_refcnt, the object's first field
@@ -98,16 +101,14 @@ def _reserve(name: str, constant: object, loses: bool) -> bool:
 def reserve_none_references() -> bool:
     """Give ``None`` :data:`NONE_RESERVE` references (once) if void calls lose them; True when
     it has them."""
-    immortal = sys.version_info >= (3, 12)
-    return _reserve("None", None, not immortal and void_call_loses_none())
+    return _reserve("None", None, _mortal() and void_call_loses_none())
 
 
 def reserve_true_references() -> bool:
     """Give ``True`` :data:`NONE_RESERVE` references (once) if disconnecting loses them, and
     ``False`` as many (a disconnect that fails returns False the same way); True when ``True``
     has them."""
-    immortal = sys.version_info >= (3, 12)
-    loses = not immortal and disconnect_loses_true()
+    loses = _mortal() and disconnect_loses_true()
     reserved = _reserve("True", True, loses)
     _reserve("False", False, loses)
     return reserved
