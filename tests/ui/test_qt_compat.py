@@ -35,6 +35,18 @@ def test_emitting_keeps_every_reference() -> None:
     assert not qt_compat.emit_loses_references()
 
 
+def _runs_to_the_end(script: str) -> None:
+    """Run ``script`` in a fresh interpreter; it must print "alive" and exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", **os.environ},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]
+
+
 SETTERS = """
 import sys
 from PySide6.QtWidgets import QApplication, QLabel
@@ -49,14 +61,7 @@ print("alive")
 
 
 def test_calls_returning_nothing_cannot_use_up_none() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SETTERS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", **os.environ},
-    )
-    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]
+    _runs_to_the_end(SETTERS)
 
 
 DISCONNECTS = """
@@ -86,11 +91,4 @@ print("alive")
 
 
 def test_disconnecting_slots_cannot_use_up_true_or_false() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", DISCONNECTS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", **os.environ},
-    )
-    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-2000:]
+    _runs_to_the_end(DISCONNECTS)
