@@ -8,9 +8,9 @@
   gave it, so copies still come first). Its ``similarity`` is its mean similarity to the images
   (exact, with the re-ranking vectors: for single-view queries the cosine with the images' mean
   descriptor, up to a factor) and its ``score`` that plus the bonus, as for any query (reports
-  explain the score so); the rank follows the diffusion, so scores need not fall down the list. Ranking by that mean alone
-  ranked the other photos of a place 0.08 mAP below the better image alone in the
-  richer-queries check; the diffusion ranks them as well as that better image or better.
+  explain the score so); the rank follows the diffusion, so scores need not fall down the
+  list. Ranking by that mean alone put the other photos of a place 0.08 mAP below the better
+  image alone in the richer-queries check; the diffusion ranks them within 0.01 of it.
 - ``any``: each image searched on its own, and each candidate keeps its best score over them
   (exact: every image of the merged top ``k`` is in the top ``k`` of the image that gives it its
   best score).
