@@ -155,18 +155,22 @@ def main() -> int:
         for weight in (0.25, 1.0, 4.0):
             name = f"summed + label feedback, {seeds} seeds, weight {weight}"
             setups[name] = (shipped, feedback(seeds, weight))
+    # Each way of ranking, given a draw's rows and the word's labels.
+    rankers: dict[str, Callable[[np.ndarray, list[int]], np.ndarray]] = {
+        name: (lambda rows, wanted, labels=labels, rule=rule: rule(labels[rows], wanted))
+        for name, (labels, rule) in setups.items()
+    }
+    rankers["shipped: found by their labels, ordered with label feedback"] = product(
+        found["shipped"]
+    )
     report: dict = {"draws": DRAWS, "photos_per_class": sizes, "precision_at_20": {}}
-    shipped_rank = product(found["shipped"])
-    for name, (labels, rule) in setups.items():
+    for name, rank in rankers.items():
         precision = {}
         for word, scene in WORDS.items():
             wanted = labels_for_word(word, names)
             hits = [
                 float(
-                    np.mean(
-                        classes[d][np.argsort(-rule(labels[d], wanted), kind="stable")[:20]]
-                        == scene
-                    )
+                    np.mean(classes[d][np.argsort(-rank(d, wanted), kind="stable")[:20]] == scene)
                 )
                 for d in draws
             ]
@@ -174,22 +178,6 @@ def main() -> int:
         precision["average"] = round(float(np.mean(list(precision.values()))), 3)
         report["precision_at_20"][name] = precision
         print(f"{name:52s}", " ".join(f"{w}={p}" for w, p in precision.items()))
-    precision = {}
-    for word, scene in WORDS.items():
-        wanted = labels_for_word(word, names)
-        hits = [
-            float(
-                np.mean(
-                    classes[d][np.argsort(-shipped_rank(d, wanted), kind="stable")[:20]] == scene
-                )
-            )
-            for d in draws
-        ]
-        precision[word] = round(float(np.mean(hits)), 3)
-    precision["average"] = round(float(np.mean(list(precision.values()))), 3)
-    name = "shipped: found by their labels, ordered with label feedback"
-    report["precision_at_20"][name] = precision
-    print(f"{name:52s}", " ".join(f"{w}={p}" for w, p in precision.items()))
     write_result(Path(args.out), report, bundled_embedder_key())
     return 0
 
