@@ -8,7 +8,11 @@ protocol on the training photos, which may be learnt from: 30 random draws of as
 class as the check has, each word's precision at 20 averaged over the draws. It compares the
 shipped labels (whole picture and parts, top 50 stored) with other ways of reading the same
 forward pass, and with pseudo-relevance feedback on the stored labels (the word's surest images
-stand for it, and images whose label profile is like theirs rise).
+stand for it, and images whose label profile is like theirs rise) and on the scene head's
+probabilities (images whose scene is like theirs rise). The shipped scene head was trained on
+these very photos, so the scene probabilities here come from heads that did not see the photo
+they label: ``tools/train_scene_head.py``'s own cross-validation (5 folds, its L2 grid, without
+its mirrored training copies), a little weaker than the shipped head.
 
     python bench/word_rules.py [--data ../shared/data]
 """
@@ -55,7 +59,9 @@ def probabilities(data: Path) -> dict[str, np.ndarray]:
     embedder = EfficientNetLiteEmbedder()
     model = embedder.model
     files = sorted(p for p in (data / "scene15" / "train").rglob("*") if p.is_file())
-    shipped, whole, parts = [], [], []
+    from imgsim_desktop.core.model.layout import regions_and_layout
+
+    shipped, whole, parts, layouts = [], [], [], []
     with torch.inference_mode():
         for path in files:
             pixels = load_for_embedding(path, embedder.identity.shorter_side).pixels
@@ -70,12 +76,27 @@ def probabilities(data: Path) -> dict[str, np.ndarray]:
             regions = torch.softmax(model.classifier(pooled), dim=1).numpy()
             whole.append(regions[0])
             parts.append(regions.max(axis=0))
+            layouts.append(regions_and_layout(features, 0)[1][0])
     return {
         "labels": np.array([p.parent.name for p in files]),
         "shipped": np.stack(shipped),
         "whole": np.stack(whole),
         "parts": np.stack(parts),
+        "layout": np.stack(layouts).astype(np.float32),
     }
+
+
+def scenes_out_of_fold(layout: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each photo's scene probabilities from a head trained without it (the scene head tool's
+    cross-validation)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from train_scene_head import cross_validate
+
+    names = sorted(set(classes.tolist()))
+    y = np.array([names.index(c) for c in classes])
+    l2, accuracy, probabilities = cross_validate(layout, y, [], len(names))
+    print(f"out-of-fold scene head: L2 {l2:g}, accuracy {accuracy[l2]:.4f}", file=sys.stderr)
+    return probabilities.astype(np.float32)
 
 
 def stored(probabilities: np.ndarray, top: int = 50, least: float = 0.001) -> np.ndarray:
@@ -107,18 +128,28 @@ def feedback(seeds: int, weight: float) -> Rule:
     return rule
 
 
-def product(probabilities: np.ndarray) -> Callable[[np.ndarray, list[int]], np.ndarray]:
+def product(
+    probabilities: np.ndarray, scenes: np.ndarray | None = None, scene_weight: float | None = None
+) -> Callable[[np.ndarray, list[int]], np.ndarray]:
     """The shipped ranking (:func:`~imgsim_desktop.core.pipeline.word_ranking.rank_for_word`)
-    of a draw, from the labels as the catalogue stores them; returns a rule giving each image
-    its place (images not found last)."""
+    of a draw, from the labels as the catalogue stores them and the images' ``scenes``
+    probabilities (None: as for a case without them), with its scene weight or
+    ``scene_weight``; returns a rule giving each image its place (images not found last)."""
     from imgsim_desktop.core.model.objects import encode
+    from imgsim_desktop.core.pipeline import word_ranking
     from imgsim_desktop.core.pipeline.word_ranking import LabelTable, rank_for_word
 
     blobs = [encode(p) for p in probabilities]
+    weight = word_ranking.SCENE_WEIGHT if scene_weight is None else scene_weight
 
     def rule(rows: np.ndarray, wanted: list[int]) -> np.ndarray:
         table = LabelTable.from_blobs({n: blobs[r] for n, r in enumerate(rows.tolist())})
-        ranking = rank_for_word(table, np.arange(len(rows)), wanted)
+        shipped, word_ranking.SCENE_WEIGHT = word_ranking.SCENE_WEIGHT, weight
+        try:
+            in_scenes = None if scenes is None else scenes[rows]
+            ranking = rank_for_word(table, np.arange(len(rows)), wanted, in_scenes)
+        finally:
+            word_ranking.SCENE_WEIGHT = shipped
         place = np.full(len(rows), -1e9)
         place[ranking.order] = -np.arange(len(ranking.order), dtype=float)
         return place
@@ -160,8 +191,18 @@ def main() -> int:
         name: (lambda rows, wanted, labels=labels, rule=rule: rule(labels[rows], wanted))
         for name, (labels, rule) in setups.items()
     }
-    rankers["shipped: found by their labels, ordered with label feedback"] = product(
+    rankers["found by their labels, ordered with label feedback (no scenes)"] = product(
         found["shipped"]
+    )
+    scenes = scenes_out_of_fold(found["layout"], classes)
+    for weight in (0.5, 1.0, 4.0):
+        rankers[f"label feedback + scene likeness, weight {weight}"] = product(
+            found["shipped"], scenes, weight
+        )
+    from imgsim_desktop.core.pipeline.word_ranking import SCENE_WEIGHT
+
+    rankers[f"shipped: label feedback + scene likeness, weight {SCENE_WEIGHT:g}"] = product(
+        found["shipped"], scenes
     )
     report: dict = {"draws": DRAWS, "photos_per_class": sizes, "precision_at_20": {}}
     for name, rank in rankers.items():
@@ -177,7 +218,7 @@ def main() -> int:
             precision[word] = round(float(np.mean(hits)), 3)
         precision["average"] = round(float(np.mean(list(precision.values()))), 3)
         report["precision_at_20"][name] = precision
-        print(f"{name:52s}", " ".join(f"{w}={p}" for w, p in precision.items()))
+        print(f"{name:70s}", " ".join(f"{w}={p}" for w, p in precision.items()))
     write_result(Path(args.out), report, bundled_embedder_key())
     return 0
 

@@ -30,14 +30,18 @@ def print_find(result: FindResult, as_json: bool) -> None:
     if result.scenes:
         print(f"  scenes {', '.join(result.scenes)}")
     if result.seeds:
-        print(f"  ordered also by likeness to its surest images: {', '.join(result.seeds)}")
-    rows = zip(result.results, result.matched, result.likeness, strict=True)
-    for record, matched, likeness in rows:
+        kinds = "labels and scenes" if result.scene_context else "labels"
+        print(
+            f"  ordered also by likeness ({kinds}) to its surest images: {', '.join(result.seeds)}"
+        )
+    rows = zip(result.results, result.matched, result.likeness, result.scene_likeness, strict=True)
+    for record, matched, likeness, scene_likeness in rows:
         labels = ", ".join(f"{m['label']} {m['probability']:.2f}" for m in matched)
         known = f"  (known: {record.known})" if record.known else ""
+        scene = f" scene {scene_likeness:.2f}" if result.scene_context else ""
         print(
-            f"  {record.rank:4d}  {record.score:.4f}  like {likeness:.2f}  {record.scene:13s} "
-            f"{record.path}  [{labels}]{known}"
+            f"  {record.rank:4d}  {record.score:.4f}  like {likeness:.2f}{scene}  "
+            f"{record.scene:13s} {record.path}  [{labels}]{known}"
         )
     print(f"  ({CLASSIFIER_NOTE})")
 

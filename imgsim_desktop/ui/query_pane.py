@@ -416,7 +416,8 @@ class QueryPane(QWidget):
         labels = "; ".join(name.split(",")[0] for name in result.labels)
         text = f"labels {labels} — {result.images_labelled} images carry object labels"
         if result.seeds:
-            text += f" · ordered also by likeness to the {len(result.seeds)} surest"
+            kinds = "labels and scenes" if result.scene_context else "labels"
+            text += f" · ordered also by likeness ({kinds}) to the {len(result.seeds)} surest"
         if result.images_unlabelled:
             text += (
                 f" · {result.images_unlabelled} indexed before labels were stored (not searched)"

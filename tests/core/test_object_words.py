@@ -146,3 +146,24 @@ def test_a_word_search_is_saved_and_rerun(coloured_case: Path) -> None:
     assert [r.path[:4] for r in again.results] == ["blue", "blue"]
     assert again.saved_search == "beaches"
     assert again.to_json()["saved_search"] == "beaches"
+
+
+def test_find_orders_by_the_seeds_scenes_only_when_every_found_image_has_them(
+    coloured_case: Path,
+) -> None:
+    with open_case(coloured_case, embedder=FakeObjectEmbedder(), head=fake_head()) as case:
+        case.index()
+        with_scenes = case.find("seashore", k=12)
+        catalog = case._open_catalog(create=False)
+        old = with_scenes.results[-1].id  # as if indexed before scene probabilities were stored
+        with catalog._db:
+            catalog._db.execute("UPDATE files SET scene_probs = NULL WHERE id = ?", (old,))
+        without = case.find("seashore", k=12)
+        logged = [e.data for e in case.audit.entries() if e.event == "find"]
+    data = with_scenes.to_json()
+    assert with_scenes.scene_context and data["feedback"]["scene_weight"] > 0
+    assert all(0.0 <= r["scene_likeness"] <= 1.0 + 1e-6 for r in data["results"])
+    assert data["results"][0]["scene_likeness"] > 0.5
+    assert not without.scene_context and without.to_json()["feedback"]["scene_weight"] == 0.0
+    assert all(like == 0.0 for like in without.scene_likeness)
+    assert [e["scene_context"] for e in logged] == [True, False]

@@ -1,14 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
 """A word's order: its labels' probability first, then likeness to its surest images, so a
 kitchen whose refrigerator the classifier barely saw comes before offices where "refrigerator"
-is noise; an image without any of the word's labels is not found; the stored bytes read back."""
+is noise; an image without any of the word's labels is not found; the stored bytes read back;
+the seeds' scenes put a bedroom before a living room whose sofa is labelled like a bed."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from imgsim_desktop.core.model.objects import encode
-from imgsim_desktop.core.pipeline.word_ranking import FEEDBACK_SEEDS, LabelTable, rank_for_word
+from imgsim_desktop.core.pipeline.word_ranking import (
+    FEEDBACK_SEEDS,
+    LabelTable,
+    rank_for_word,
+    scene_likeness,
+)
 
 FRIDGE, DISHWASHER, MICROWAVE, STOVE = 760, 534, 651, 827
 DESK, MONITOR, FILE_CABINET = 526, 664, 553
@@ -71,3 +78,44 @@ def test_a_damaged_label_row_spoils_no_other() -> None:
     assert np.isfinite(ranking.likeness).all()
     assert 40 in table.ids[ranking.order].tolist()
     assert table.ids[ranking.order].tolist()[:5] == [0, 1, 2, 3, 4]
+
+
+BED, STUDIO_COUCH, QUILT, LAMP = 564, 831, 750, 846
+BEDROOM, LIVINGROOM, OFFICE = 0, 1, 2
+
+
+def _scenes(*rows: tuple[float, float, float]) -> np.ndarray:
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_the_seeds_scene_puts_a_bedroom_before_a_sofa_labelled_like_a_bed() -> None:
+    """Five sure bedrooms stand for "bed"; a living room whose sofa the classifier calls a studio
+    couch is labelled like a bedroom and scores higher than a bedroom it barely saw: the labels
+    and their likeness put the living room first, the seeds' scene puts the bedroom first."""
+    blobs = {n: _image(**{f"_{BED}": 0.6 - 0.05 * n, f"_{QUILT}": 0.2}) for n in range(5)}
+    blobs[10] = _image(**{f"_{STUDIO_COUCH}": 0.3, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})
+    blobs[11] = _image(**{f"_{STUDIO_COUCH}": 0.2, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})
+    table = LabelTable.from_blobs(blobs)
+    scenes = _scenes(*[(0.9, 0.08, 0.02)] * 5, (0.1, 0.85, 0.05), (0.7, 0.25, 0.05))
+    everything = np.arange(len(table.ids))
+    wanted = [BED, STUDIO_COUCH]
+
+    by_labels = table.ids[rank_for_word(table, everything, wanted).order].tolist()
+    ranking = rank_for_word(table, everything, wanted, scenes)
+    order = table.ids[ranking.order].tolist()
+
+    assert by_labels[5:] == [10, 11]
+    assert order[:5] == [0, 1, 2, 3, 4] and order[5:] == [11, 10]
+    living, bedroom = table.ids.tolist().index(10), table.ids.tolist().index(11)
+    assert ranking.scene_likeness[bedroom] > 0.9 > 0.7 > ranking.scene_likeness[living]
+    assert ranking.scores[living] > ranking.scores[bedroom]  # the score shown stays the labels'
+
+
+def test_seeds_of_mixed_scenes_favour_no_scene_and_damaged_rows_are_like_nothing() -> None:
+    seeds = _scenes((1, 0, 0), (0, 1, 0), (0, 0, 1))
+    images = _scenes((1, 0, 0), (0, 1, 0), (0, 0, 1), (np.nan, 1, 0), (0, 0, 0))
+    likeness = scene_likeness(images, seeds)
+    assert np.allclose(likeness[:3], likeness[0]) and 0.5 < likeness[0] < 0.6
+    assert likeness[3] == pytest.approx(likeness[1])  # the NaN is dropped, the rest still counts
+    assert likeness[4] == 0.0
+    assert scene_likeness(_scenes((0.5, 0.5, 0)), _scenes((0.5, 0.5, 0)))[0] == pytest.approx(1.0)

@@ -5,8 +5,9 @@ Each indexed image carries its top ImageNet labels (:mod:`imgsim_desktop.core.mo
 stored while indexing). An image is found for a word when it carries some probability of the
 word's labels; its score is their summed probability (at most 1), so "computer" scores a photo
 where a monitor and a keyboard are both likely above one where only one is. The order also
-reads the word's surest images as examples (:mod:`.word_ranking`), and each result says both
-its labels and its likeness to those examples. Optionally limited to some scenes (the scene
+reads the word's surest images as examples, for their labels and for their scenes
+(:mod:`.word_ranking`), and each result says its labels and its likeness to those examples.
+Optionally limited to some scenes (the scene
 filter of the GUI). What the classifier cannot see (small objects, classes it does not have) is
 not found: this is a classifier, not a detector.
 """
@@ -25,6 +26,7 @@ from imgsim_desktop.core.model.objects import OBJECTS_KIND, imagenet_labels
 from imgsim_desktop.core.pipeline.results import ResultRecord
 from imgsim_desktop.core.pipeline.word_ranking import (
     FEEDBACK_WEIGHT,
+    SCENE_WEIGHT,
     LabelTable,
     rank_for_word,
 )
@@ -44,6 +46,10 @@ class FindResult:
         results: ranked (see the module docstring); ``score`` is the summed probability.
         matched: per result, ``[{"label", "probability"}]`` of the word's labels it holds.
         likeness: per result, the likeness of its labels to the seed images'.
+        scene_likeness: per result, the likeness of its scene probabilities to the seed images'
+            (all 0 when ``scene_context`` is False).
+        scene_context: whether the order used scene likeness (every found image had stored
+            scene probabilities).
         seeds: the paths of the images that stood for the word (its highest scores).
         images_labelled: indexed images that carry object labels.
         images_unlabelled: indexed images without (indexed before labels were stored, or by an
@@ -56,6 +62,8 @@ class FindResult:
     results: list[ResultRecord] = field(default_factory=list)
     matched: list[list[dict[str, Any]]] = field(default_factory=list)
     likeness: list[float] = field(default_factory=list)
+    scene_likeness: list[float] = field(default_factory=list)
+    scene_context: bool = False
     seeds: list[str] = field(default_factory=list)
     images_labelled: int = 0
     images_unlabelled: int = 0
@@ -70,13 +78,24 @@ class FindResult:
             "images_labelled": self.images_labelled,
             "images_unlabelled": self.images_unlabelled,
             "hash_sets": self.known_sets,
-            "feedback": {"seeds": self.seeds, "weight": FEEDBACK_WEIGHT},
+            "feedback": {
+                "seeds": self.seeds,
+                "weight": FEEDBACK_WEIGHT,
+                "scene_weight": SCENE_WEIGHT if self.scene_context else 0.0,
+            },
         }
         if self.saved_search:
             data["saved_search"] = self.saved_search
         data["results"] = [
-            {**r.to_json(), "labels": m, "likeness": round(like, 6)}
-            for r, m, like in zip(self.results, self.matched, self.likeness, strict=True)
+            {
+                **r.to_json(),
+                "labels": m,
+                "likeness": round(like, 6),
+                "scene_likeness": round(scene, 6),
+            }
+            for r, m, like, scene in zip(
+                self.results, self.matched, self.likeness, self.scene_likeness, strict=True
+            )
         ]
         return data
 
@@ -88,11 +107,26 @@ class FindResult:
             "k": len(self.results),
             "images_labelled": self.images_labelled,
             "feedback_seeds": self.seeds,
+            "scene_context": self.scene_context,
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results
             ],
         }
+
+
+def _scene_table(catalog: Catalog, ids: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+    """The stored scene probabilities of ``rows`` (positions in ``ids``), as (len(ids), s) rows
+    (zeros elsewhere); None unless every one of them has probabilities of one head's size (a
+    case indexed before they were stored is ordered without scene likeness)."""
+    stored = catalog.scene_probabilities(int(i) for i in ids[rows])
+    sizes = {len(p) for p in stored.values()}
+    if len(stored) < len(rows) or len(sizes) != 1:
+        return None
+    table = np.zeros((len(ids), sizes.pop()), dtype=np.float32)
+    for row in rows.tolist():
+        table[row] = stored[int(ids[row])]
+    return table
 
 
 def find_word(
@@ -119,7 +153,8 @@ def find_word(
         ],
         dtype=np.int64,
     )
-    ranking = rank_for_word(table, candidates, wanted)
+    in_scenes = _scene_table(catalog, table.ids, candidates)
+    ranking = rank_for_word(table, candidates, wanted, in_scenes)
     kept = ranking.order[:k]
     indexed = catalog.count()
     result = FindResult(
@@ -129,6 +164,7 @@ def find_word(
         images_labelled=len(labelled),
         images_unlabelled=max(0, indexed - len(labelled)),
     )
+    result.scene_context = in_scenes is not None
     result.seeds = [records[int(table.ids[row])].path for row in ranking.seeds]
     with KnownFiles.open() as known:
         chosen = [records[int(table.ids[row])] for row in kept]
@@ -167,4 +203,5 @@ def find_word(
             ]
         )
         result.likeness.append(float(ranking.likeness[row]))
+        result.scene_likeness.append(float(ranking.scene_likeness[row]))
     return result

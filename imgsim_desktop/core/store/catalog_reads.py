@@ -180,6 +180,19 @@ class CatalogReads:
                 found[int(i)] = bytes(d)
         return found
 
+    def scene_probabilities(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The scene head's probabilities stored for ``ids`` (those that have them), by id."""
+        found: dict[int, np.ndarray] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for i, blob in self._db.execute(
+                f"SELECT id, scene_probs FROM files WHERE id IN ({marks}) "
+                "AND scene_probs IS NOT NULL",
+                chunk,
+            ):
+                found[int(i)] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
     def searchable_extras(
         self, kind: str, embedder_id: int | None
     ) -> tuple[np.ndarray, list[bytes]]:
