@@ -27,7 +27,8 @@ the word's label from one that resembles those that do.
 :data:`FEEDBACK_SEEDS`, :data:`FEEDBACK_WEIGHT` and :data:`SCENE_WEIGHT` were chosen on the
 15-Scene *training* photos, with scene probabilities from heads that did not see the photo they
 label (``python bench/word_rules.py``: precision at 20 over five words 0.726 by the labels
-alone, 0.774 with label feedback, 0.825 with scene likeness too).
+alone, 0.774 with label feedback, 0.818 with scene likeness too; weight 4 gave 0.824, weight 2
+leaves the labels more say for words whose objects are in any scene).
 """
 
 from __future__ import annotations
