@@ -86,9 +86,11 @@ def probabilities(data: Path) -> dict[str, np.ndarray]:
     }
 
 
-def scenes_out_of_fold(layout: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def scenes_out_of_fold(
+    layout: np.ndarray, classes: np.ndarray
+) -> tuple[np.ndarray, dict[str, float]]:
     """Each photo's scene probabilities from a head trained without it (the scene head tool's
-    cross-validation)."""
+    cross-validation), and that head's L2 and out-of-fold accuracy."""
     sys.path.insert(0, str(ROOT / "tools"))
     from train_scene_head import cross_validate
 
@@ -96,7 +98,8 @@ def scenes_out_of_fold(layout: np.ndarray, classes: np.ndarray) -> np.ndarray:
     y = np.array([names.index(c) for c in classes])
     l2, accuracy, probabilities = cross_validate(layout, y, [], len(names))
     print(f"out-of-fold scene head: L2 {l2:g}, accuracy {accuracy[l2]:.4f}", file=sys.stderr)
-    return probabilities.astype(np.float32)
+    right = float(np.mean(probabilities.argmax(axis=1) == y))
+    return probabilities.astype(np.float32), {"l2": l2, "accuracy": round(right, 4)}
 
 
 def stored(probabilities: np.ndarray, top: int = 50, least: float = 0.001) -> np.ndarray:
@@ -136,20 +139,15 @@ def product(
     probabilities (None: as for a case without them), with its scene weight or
     ``scene_weight``; returns a rule giving each image its place (images not found last)."""
     from imgsim_desktop.core.model.objects import encode
-    from imgsim_desktop.core.pipeline import word_ranking
-    from imgsim_desktop.core.pipeline.word_ranking import LabelTable, rank_for_word
+    from imgsim_desktop.core.pipeline.word_ranking import SCENE_WEIGHT, LabelTable, rank_for_word
 
     blobs = [encode(p) for p in probabilities]
-    weight = word_ranking.SCENE_WEIGHT if scene_weight is None else scene_weight
+    weight = SCENE_WEIGHT if scene_weight is None else scene_weight
 
     def rule(rows: np.ndarray, wanted: list[int]) -> np.ndarray:
         table = LabelTable.from_blobs({n: blobs[r] for n, r in enumerate(rows.tolist())})
-        shipped, word_ranking.SCENE_WEIGHT = word_ranking.SCENE_WEIGHT, weight
-        try:
-            in_scenes = None if scenes is None else scenes[rows]
-            ranking = rank_for_word(table, np.arange(len(rows)), wanted, in_scenes)
-        finally:
-            word_ranking.SCENE_WEIGHT = shipped
+        in_scenes = None if scenes is None else scenes[rows]
+        ranking = rank_for_word(table, np.arange(len(rows)), wanted, in_scenes, weight)
         place = np.full(len(rows), -1e9)
         place[ranking.order] = -np.arange(len(ranking.order), dtype=float)
         return place
@@ -194,31 +192,44 @@ def main() -> int:
     rankers["found by their labels, ordered with label feedback (no scenes)"] = product(
         found["shipped"]
     )
-    scenes = scenes_out_of_fold(found["layout"], classes)
-    for weight in (0.5, 1.0, 4.0):
+    scenes, scene_head = scenes_out_of_fold(found["layout"], classes)
+    for weight in (0.5, 1.0, 4.0, 8.0):
         rankers[f"label feedback + scene likeness, weight {weight}"] = product(
             found["shipped"], scenes, weight
         )
     from imgsim_desktop.core.pipeline.word_ranking import SCENE_WEIGHT
 
-    rankers[f"shipped: label feedback + scene likeness, weight {SCENE_WEIGHT:g}"] = product(
-        found["shipped"], scenes
-    )
-    report: dict = {"draws": DRAWS, "photos_per_class": sizes, "precision_at_20": {}}
+    shipped_name = f"shipped: label feedback + scene likeness, weight {SCENE_WEIGHT:g}"
+    rankers[shipped_name] = product(found["shipped"], scenes)
+    report: dict = {
+        "draws": DRAWS,
+        "photos_per_class": sizes,
+        "out_of_fold_scene_head": scene_head,
+        "precision_at_20": {},
+        "average_minus_shipped": {},
+    }
+    per_draw: dict[str, np.ndarray] = {}  # each rule's average over the words, per draw
     for name, rank in rankers.items():
         precision = {}
-        for word, scene in WORDS.items():
+        hits = np.zeros((len(WORDS), DRAWS))
+        for w, (word, scene) in enumerate(WORDS.items()):
             wanted = labels_for_word(word, names)
-            hits = [
-                float(
-                    np.mean(classes[d][np.argsort(-rank(d, wanted), kind="stable")[:20]] == scene)
-                )
-                for d in draws
-            ]
-            precision[word] = round(float(np.mean(hits)), 3)
-        precision["average"] = round(float(np.mean(list(precision.values()))), 3)
+            for n, d in enumerate(draws):
+                top = np.argsort(-rank(d, wanted), kind="stable")[:20]
+                hits[w, n] = np.mean(classes[d][top] == scene)
+            precision[word] = round(float(hits[w].mean()), 3)
+        precision["average"] = round(float(hits.mean()), 3)
+        per_draw[name] = hits.mean(axis=0)
         report["precision_at_20"][name] = precision
         print(f"{name:70s}", " ".join(f"{w}={p}" for w, p in precision.items()))
+    # The draws are the same for every rule: the paired difference to the shipped rule and its
+    # standard error say which gaps are more than the draws' noise.
+    for name, averages in per_draw.items():
+        gap = averages - per_draw[shipped_name]
+        report["average_minus_shipped"][name] = {
+            "mean": round(float(gap.mean()), 4),
+            "standard_error": round(float(gap.std(ddof=1) / np.sqrt(DRAWS)), 4),
+        }
     write_result(Path(args.out), report, bundled_embedder_key())
     return 0
 

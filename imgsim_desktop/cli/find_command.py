@@ -30,15 +30,21 @@ def print_find(result: FindResult, as_json: bool) -> None:
     if result.scenes:
         print(f"  scenes {', '.join(result.scenes)}")
     if result.seeds:
-        kinds = "labels and scenes" if result.scene_context else "labels"
+        kinds = "labels and scenes" if result.scene_agreement else "labels"
         print(
             f"  ordered also by likeness ({kinds}) to its surest images: {', '.join(result.seeds)}"
+        )
+    if result.scene_agreement:
+        print(
+            f"  their scenes agree {result.scene_agreement:.2f} (the share of scene likeness used)"
         )
     rows = zip(result.results, result.matched, result.likeness, result.scene_likeness, strict=True)
     for record, matched, likeness, scene_likeness in rows:
         labels = ", ".join(f"{m['label']} {m['probability']:.2f}" for m in matched)
         known = f"  (known: {record.known})" if record.known else ""
-        scene = f" scene {scene_likeness:.2f}" if result.scene_context else ""
+        scene = ""
+        if result.scene_agreement:
+            scene = " scene –" if scene_likeness is None else f" scene {scene_likeness:.2f}"
         print(
             f"  {record.rank:4d}  {record.score:.4f}  like {likeness:.2f}{scene}  "
             f"{record.scene:13s} {record.path}  [{labels}]{known}"

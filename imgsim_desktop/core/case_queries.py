@@ -116,7 +116,8 @@ class CaseQueries:
         catalog = self._open_catalog(create=False)
         try:
             with catalog.snapshot():
-                result = find_word(word, self.root, catalog, k, scenes)
+                current = catalog.embedder_id(self.embedder.identity.key)
+                result = find_word(word, self.root, catalog, k, scenes, current)
         except ImgsimError as exc:
             self.audit.append("find_failed", word=word, k=k, error=str(exc))
             raise

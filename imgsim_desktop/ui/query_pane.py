@@ -416,7 +416,7 @@ class QueryPane(QWidget):
         labels = "; ".join(name.split(",")[0] for name in result.labels)
         text = f"labels {labels} — {result.images_labelled} images carry object labels"
         if result.seeds:
-            kinds = "labels and scenes" if result.scene_context else "labels"
+            kinds = "labels and scenes" if result.scene_agreement else "labels"
             text += f" · ordered also by likeness ({kinds}) to the {len(result.seeds)} surest"
         if result.images_unlabelled:
             text += (

@@ -148,22 +148,53 @@ def test_a_word_search_is_saved_and_rerun(coloured_case: Path) -> None:
     assert again.to_json()["saved_search"] == "beaches"
 
 
-def test_find_orders_by_the_seeds_scenes_only_when_every_found_image_has_them(
+def test_find_reads_the_scenes_of_the_current_embedder_and_skips_unknown_ones(
     coloured_case: Path,
 ) -> None:
+    """Blue pictures stand for "seashore": the blue ones are alike in scene, the red ones not.
+    A picture with no scene probabilities (indexed before they were stored), one with a blob of
+    another size (damaged) and one described by another embedder report none, and the search
+    still works; with none known the order reads no scenes."""
     with open_case(coloured_case, embedder=FakeObjectEmbedder(), head=fake_head()) as case:
         case.index()
         with_scenes = case.find("seashore", k=12)
         catalog = case._open_catalog(create=False)
-        old = with_scenes.results[-1].id  # as if indexed before scene probabilities were stored
+        by_path = {r.path: r.id for r in with_scenes.results}
         with catalog._db:
-            catalog._db.execute("UPDATE files SET scene_probs = NULL WHERE id = ?", (old,))
+            catalog._db.execute(
+                "UPDATE files SET scene_probs = NULL WHERE id = ?", (by_path["red02.png"],)
+            )
+            catalog._db.execute(
+                "UPDATE files SET scene_probs = ? WHERE id = ?",
+                (np.ones(4, np.float32).tobytes() + b"x", by_path["green01.png"]),
+            )
+            catalog._db.execute(
+                "UPDATE files SET scene_probs = ? WHERE id = ?",
+                (np.ones(4, np.float32).tobytes(), by_path["green04.png"]),
+            )
+            other = catalog.embedder_id("another:embedder", dim=8)
+            catalog._db.execute(
+                "UPDATE files SET embedder_id = ? WHERE id = ?", (other, by_path["red05.png"])
+            )
+        partly = case.find("seashore", k=12)
+        with catalog._db:
+            catalog._db.execute("UPDATE files SET scene_probs = NULL")
         without = case.find("seashore", k=12)
         logged = [e.data for e in case.audit.entries() if e.event == "find"]
     data = with_scenes.to_json()
-    assert with_scenes.scene_context and data["feedback"]["scene_weight"] > 0
-    assert all(0.0 <= r["scene_likeness"] <= 1.0 + 1e-6 for r in data["results"])
-    assert data["results"][0]["scene_likeness"] > 0.5
-    assert not without.scene_context and without.to_json()["feedback"]["scene_weight"] == 0.0
+    assert data["feedback"]["scene_weight"] > 0 and data["feedback"]["scene_agreement"] > 0.5
+    alike = {r["path"]: r["scene_likeness"] for r in data["results"]}
+    assert min(v for p, v in alike.items() if p.startswith("blue")) > 0.85
+    assert max(v for p, v in alike.items() if p.startswith("red")) < 0.5
+    unknown = {
+        r.path
+        for r, like in zip(partly.results, partly.scene_likeness, strict=True)
+        if like is None
+    }
+    assert unknown == {"red02.png", "green01.png", "green04.png", "red05.png"}
+    assert partly.scene_agreement > 0.5 and len(partly.results) == 12
+    assert without.scene_agreement == 0.0 and without.to_json()["feedback"]["scene_agreement"] == 0
     assert all(like == 0.0 for like in without.scene_likeness)
-    assert [e["scene_context"] for e in logged] == [True, False]
+    assert [round(e["scene_agreement"], 6) for e in logged] == [
+        round(x.scene_agreement, 6) for x in (with_scenes, partly, without)
+    ]

@@ -13,8 +13,11 @@ from imgsim_desktop.core.model.objects import encode
 from imgsim_desktop.core.pipeline.word_ranking import (
     FEEDBACK_SEEDS,
     LabelTable,
+    known_scenes,
     rank_for_word,
+    scene_agreement,
     scene_likeness,
+    seed_scene,
 )
 
 FRIDGE, DISHWASHER, MICROWAVE, STOVE = 760, 534, 651, 827
@@ -91,12 +94,15 @@ def _scenes(*rows: tuple[float, float, float]) -> np.ndarray:
 def test_the_seeds_scene_puts_a_bedroom_before_a_sofa_labelled_like_a_bed() -> None:
     """Five sure bedrooms stand for "bed"; a living room whose sofa the classifier calls a studio
     couch is labelled like a bedroom and scores higher than a bedroom it barely saw: the labels
-    and their likeness put the living room first, the seeds' scene puts the bedroom first."""
-    blobs = {n: _image(**{f"_{BED}": 0.6 - 0.05 * n, f"_{QUILT}": 0.2}) for n in range(5)}
-    blobs[10] = _image(**{f"_{STUDIO_COUCH}": 0.3, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})
+    and their likeness put the living room first, the seeds' scene puts the bedroom first. (The
+    two come first in the table, so seeds taken in row order instead of score order fail.)"""
+    blobs = {10: _image(**{f"_{STUDIO_COUCH}": 0.3, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})}
     blobs[11] = _image(**{f"_{STUDIO_COUCH}": 0.2, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})
+    blobs.update(
+        {20 + n: _image(**{f"_{BED}": 0.6 - 0.05 * n, f"_{QUILT}": 0.2}) for n in range(5)}
+    )
     table = LabelTable.from_blobs(blobs)
-    scenes = _scenes(*[(0.9, 0.08, 0.02)] * 5, (0.1, 0.85, 0.05), (0.7, 0.25, 0.05))
+    scenes = _scenes((0.1, 0.85, 0.05), (0.7, 0.25, 0.05), *[(0.9, 0.08, 0.02)] * 5)
     everything = np.arange(len(table.ids))
     wanted = [BED, STUDIO_COUCH]
 
@@ -105,17 +111,56 @@ def test_the_seeds_scene_puts_a_bedroom_before_a_sofa_labelled_like_a_bed() -> N
     order = table.ids[ranking.order].tolist()
 
     assert by_labels[5:] == [10, 11]
-    assert order[:5] == [0, 1, 2, 3, 4] and order[5:] == [11, 10]
-    living, bedroom = table.ids.tolist().index(10), table.ids.tolist().index(11)
-    assert ranking.scene_likeness[bedroom] > 0.9 > 0.7 > ranking.scene_likeness[living]
-    assert ranking.scores[living] > ranking.scores[bedroom]  # the score shown stays the labels'
+    assert order[:5] == [20, 21, 22, 23, 24] and order[5:] == [11, 10]
+    assert ranking.scene_agreement == pytest.approx((0.9 - 1 / 3) / (2 / 3), abs=1e-6)
+    assert ranking.scene_likeness[1] > 0.9 > 0.7 > ranking.scene_likeness[0]
+    assert ranking.scores[0] > ranking.scores[1]  # the score shown stays the labels'
 
 
-def test_seeds_of_mixed_scenes_favour_no_scene_and_damaged_rows_are_like_nothing() -> None:
-    seeds = _scenes((1, 0, 0), (0, 1, 0), (0, 0, 1))
-    images = _scenes((1, 0, 0), (0, 1, 0), (0, 0, 1), (np.nan, 1, 0), (0, 0, 0))
-    likeness = scene_likeness(images, seeds)
-    assert np.allclose(likeness[:3], likeness[0]) and 0.5 < likeness[0] < 0.6
-    assert likeness[3] == pytest.approx(likeness[1])  # the NaN is dropped, the rest still counts
-    assert likeness[4] == 0.0
-    assert scene_likeness(_scenes((0.5, 0.5, 0)), _scenes((0.5, 0.5, 0)))[0] == pytest.approx(1.0)
+def test_seeds_in_scenes_of_their_own_leave_the_order_to_the_labels() -> None:
+    """Five sure images of a word, each in another of 15 scenes: a clear image of it in a sixth
+    scene still comes before a trace of it in a seed's scene."""
+    blobs = {n: _image(**{f"_{BED}": 0.9 - 0.01 * n}) for n in range(5)}
+    blobs[10] = _image(**{f"_{BED}": 0.4})
+    blobs[11] = _image(**{f"_{BED}": 0.01})
+    table = LabelTable.from_blobs(blobs)
+    scenes = np.full((7, 15), 0.001, dtype=np.float32)
+    for row, scene in enumerate([0, 1, 2, 3, 4, 5, 0]):
+        scenes[row, scene] = 0.986
+    ranking = rank_for_word(table, np.arange(7), [BED], scenes)
+    order = table.ids[ranking.order].tolist()
+    assert order.index(10) < order.index(11)
+    assert ranking.scene_agreement < 0.2
+    even = rank_for_word(table, np.arange(7), [BED], np.full((7, 15), 1 / 15, np.float32))
+    assert even.scene_agreement == pytest.approx(0.0, abs=1e-6)
+
+
+def test_an_image_whose_scene_is_unknown_is_ranked_by_its_labels() -> None:
+    """The surest bedroom's scene probabilities are damaged: it stays first (the median scene
+    likeness of the found images stands in for its own), reports no scene likeness, and the
+    other seeds set the scene; a sofa with no scene known is not put last for it."""
+    blobs = {n: _image(**{f"_{BED}": 0.6 - 0.05 * n, f"_{QUILT}": 0.2}) for n in range(5)}
+    blobs[10] = _image(**{f"_{STUDIO_COUCH}": 0.3, f"_{QUILT}": 0.1})
+    blobs[11] = _image(**{f"_{STUDIO_COUCH}": 0.2, f"_{QUILT}": 0.1})
+    table = LabelTable.from_blobs(blobs)
+    scenes = _scenes(
+        (np.nan, 0.5, 0.5), *[(0.9, 0.08, 0.02)] * 4, (np.nan, np.nan, np.nan), (0.7, 0.25, 0.05)
+    )
+    ranking = rank_for_word(table, np.arange(7), [BED, STUDIO_COUCH], scenes)
+    order = table.ids[ranking.order].tolist()
+    assert order[:5] == [0, 1, 2, 3, 4] and order[5:] == [10, 11]
+    assert np.isnan(ranking.scene_likeness[0]) and np.isnan(ranking.scene_likeness[5])
+    assert ranking.scene_agreement == pytest.approx((0.9 - 1 / 3) / (2 / 3), abs=1e-6)
+
+
+def test_scene_rows_are_read_as_distributions_and_damaged_ones_are_unknown() -> None:
+    rows = _scenes((1, 0, 0), (0.5, 0, 0), (0, 1, 0), (np.nan, 1, 0), (0, 0, 0), (-0.1, 1, 0.1))
+    assert known_scenes(rows).tolist() == [True, True, True, False, False, False]
+    centre = seed_scene(_scenes((1, 0, 0), (0.5, 0, 0), (np.nan, 0, 1)))
+    assert centre is not None and np.allclose(centre, [1, 0, 0])  # the damaged seed left out
+    assert seed_scene(_scenes((np.nan, 0, 1))) is None
+    likeness = scene_likeness(rows, np.array([0.5, 0.5, 0.0]))
+    assert likeness[0] == pytest.approx(np.sqrt(0.5)) and likeness[1] == pytest.approx(likeness[0])
+    assert likeness[2] == pytest.approx(np.sqrt(0.5))
+    assert np.isnan(likeness[3:]).all()
+    assert scene_agreement(np.array([1.0, 0.0, 0.0])) == pytest.approx(1.0)

@@ -12,6 +12,7 @@ import pytest
 from PIL import ImageEnhance
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 
+from imgsim_desktop.core import open_case
 from imgsim_desktop.core.model.embedder import Descriptions
 from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.ui.query_tools import CLASSIFIER_NOTE
@@ -170,8 +171,10 @@ def test_the_word_box_finds_objects_within_the_selected_scenes(
     assert tools.word_note.isVisible() and tools.word_note.text() == CLASSIFIER_NOTE
     assert "not an object detector" in CLASSIFIER_NOTE
     records = [window.model.record(r) for r in range(window.model.rowCount())]
-    assert records and [r.rank for r in records] == list(range(1, len(records) + 1))
-    assert max(r.score for r in records) > 0
+    session = window.session
+    with open_case(rich_case, embedder=session.embedder, head=session.head, log_open=False) as case:
+        expected = case.find("seashore", k=window.query_pane.k.value())
+    assert records and [r.path for r in records] == [r.path for r in expected.results]
     searched = window.query_pane.searched.text()
     assert "seashore" in searched and "likeness (labels and scenes)" in searched
     assert not window.export_action.isEnabled()  # a report is of an image query

@@ -5,16 +5,16 @@ Each indexed image carries its top ImageNet labels (:mod:`imgsim_desktop.core.mo
 stored while indexing). An image is found for a word when it carries some probability of the
 word's labels; its score is their summed probability (at most 1), so "computer" scores a photo
 where a monitor and a keyboard are both likely above one where only one is. The order also
-reads the word's surest images as examples, for their labels and for their scenes
-(:mod:`.word_ranking`), and each result says its labels and its likeness to those examples.
-Optionally limited to some scenes (the scene
-filter of the GUI). What the classifier cannot see (small objects, classes it does not have) is
-not found: this is a classifier, not a detector.
+reads the word's surest images as examples, for their labels and their scenes
+(:mod:`.word_ranking`); each result says its labels and how like those examples it is.
+Optionally limited to some scenes (the scene filter of the GUI). What the classifier cannot see
+(small objects, classes it does not have) is not found: this is a classifier, not a detector.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,9 @@ class FindResult:
         matched: per result, ``[{"label", "probability"}]`` of the word's labels it holds.
         likeness: per result, the likeness of its labels to the seed images'.
         scene_likeness: per result, the likeness of its scene probabilities to the seed images'
-            (all 0 when ``scene_context`` is False).
-        scene_context: whether the order used scene likeness (every found image had stored
-            scene probabilities).
+            (None when its probabilities are unknown; all 0 when ``scene_agreement`` is 0).
+        scene_agreement: how much the seed images agree on a scene, the share of the scene
+            likeness's weight used (0 when the seeds' scenes are unknown).
         seeds: the paths of the images that stood for the word (its highest scores).
         images_labelled: indexed images that carry object labels.
         images_unlabelled: indexed images without (indexed before labels were stored, or by an
@@ -62,8 +62,8 @@ class FindResult:
     results: list[ResultRecord] = field(default_factory=list)
     matched: list[list[dict[str, Any]]] = field(default_factory=list)
     likeness: list[float] = field(default_factory=list)
-    scene_likeness: list[float] = field(default_factory=list)
-    scene_context: bool = False
+    scene_likeness: list[float | None] = field(default_factory=list)
+    scene_agreement: float = 0.0
     seeds: list[str] = field(default_factory=list)
     images_labelled: int = 0
     images_unlabelled: int = 0
@@ -81,7 +81,8 @@ class FindResult:
             "feedback": {
                 "seeds": self.seeds,
                 "weight": FEEDBACK_WEIGHT,
-                "scene_weight": SCENE_WEIGHT if self.scene_context else 0.0,
+                "scene_weight": SCENE_WEIGHT,
+                "scene_agreement": round(self.scene_agreement, 6),
             },
         }
         if self.saved_search:
@@ -91,7 +92,7 @@ class FindResult:
                 **r.to_json(),
                 "labels": m,
                 "likeness": round(like, 6),
-                "scene_likeness": round(scene, 6),
+                "scene_likeness": None if scene is None else round(scene, 6),
             }
             for r, m, like, scene in zip(
                 self.results, self.matched, self.likeness, self.scene_likeness, strict=True
@@ -107,7 +108,7 @@ class FindResult:
             "k": len(self.results),
             "images_labelled": self.images_labelled,
             "feedback_seeds": self.seeds,
-            "scene_context": self.scene_context,
+            "scene_agreement": round(self.scene_agreement, 6),
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results
@@ -115,25 +116,37 @@ class FindResult:
         }
 
 
-def _scene_table(catalog: Catalog, ids: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-    """The stored scene probabilities of ``rows`` (positions in ``ids``), as (len(ids), s) rows
-    (zeros elsewhere); None unless every one of them has probabilities of one head's size (a
-    case indexed before they were stored is ordered without scene likeness)."""
-    stored = catalog.scene_probabilities(int(i) for i in ids[rows])
-    sizes = {len(p) for p in stored.values()}
-    if len(stored) < len(rows) or len(sizes) != 1:
+def _scene_table(
+    catalog: Catalog, ids: np.ndarray, rows: np.ndarray, embedder_id: int | None
+) -> np.ndarray | None:
+    """The scene probabilities stored for ``rows`` (positions in ``ids``) by the scene head of
+    the embedder ``embedder_id`` (another's, from before a re-embed, may order scenes otherwise),
+    as (len(ids), s) rows; NaN rows where unknown (none stored, a damaged or odd-sized blob).
+    None when no row is known."""
+    stored = catalog.scene_probabilities((int(i) for i in ids[rows]), embedder_id)
+    sizes = Counter(len(p) for p in stored.values())
+    if not sizes:
         return None
-    table = np.zeros((len(ids), sizes.pop()), dtype=np.float32)
+    size = sizes.most_common(1)[0][0]
+    table = np.full((len(ids), size), np.nan, dtype=np.float32)
     for row in rows.tolist():
-        table[row] = stored[int(ids[row])]
+        probabilities = stored.get(int(ids[row]))
+        if probabilities is not None and len(probabilities) == size:
+            table[row] = probabilities
     return table
 
 
 def find_word(
-    word: str, root: Path, catalog: Catalog, k: int, scenes: list[str] | None = None
+    word: str,
+    root: Path,
+    catalog: Catalog,
+    k: int,
+    scenes: list[str] | None = None,
+    embedder_id: int | None = None,
 ) -> FindResult:
     """The ``k`` images of the case most likely to show ``word``; raises QueryError when no label
-    stands for it."""
+    stands for it. ``embedder_id``: the case's current embedder, whose scene probabilities the
+    order reads (None: the order reads no scenes)."""
     names = imagenet_labels()
     wanted = labels_for_word(word, names)
     labelled = catalog.extras(OBJECTS_KIND)
@@ -153,7 +166,7 @@ def find_word(
         ],
         dtype=np.int64,
     )
-    in_scenes = _scene_table(catalog, table.ids, candidates)
+    in_scenes = _scene_table(catalog, table.ids, candidates, embedder_id)
     ranking = rank_for_word(table, candidates, wanted, in_scenes)
     kept = ranking.order[:k]
     indexed = catalog.count()
@@ -164,7 +177,7 @@ def find_word(
         images_labelled=len(labelled),
         images_unlabelled=max(0, indexed - len(labelled)),
     )
-    result.scene_context = in_scenes is not None
+    result.scene_agreement = ranking.scene_agreement
     result.seeds = [records[int(table.ids[row])].path for row in ranking.seeds]
     with KnownFiles.open() as known:
         chosen = [records[int(table.ids[row])] for row in kept]
@@ -203,5 +216,6 @@ def find_word(
             ]
         )
         result.likeness.append(float(ranking.likeness[row]))
-        result.scene_likeness.append(float(ranking.scene_likeness[row]))
+        scene_likeness = float(ranking.scene_likeness[row])
+        result.scene_likeness.append(scene_likeness if np.isfinite(scene_likeness) else None)
     return result

@@ -13,22 +13,31 @@ over the case (a label every picture has says little) and square-rooted. A kitch
 refrigerator the classifier missed is still labelled like the kitchens where it saw one.
 
 The seeds also say where the word's objects are in this case: a bed is in bedrooms, and a
-living-room sofa the classifier calls a "studio couch" is labelled much like one. When the images
-carry the scene head's probabilities (:mod:`imgsim_desktop.core.model.scenes`, stored while
-indexing), the order adds :data:`SCENE_WEIGHT` times the *scene likeness*: the Bhattacharyya
-coefficient of each image's scene probabilities with the seeds' mean (1 for the same scene
-distribution, 0 for scenes the seeds never are). Seeds of mixed scenes have a flat mean, which
-favours no image much; a word whose objects are everywhere is ordered by its labels.
+living-room sofa the classifier calls a "studio couch" is labelled much like one. The order adds
+:data:`SCENE_WEIGHT` times the seeds' *scene agreement* times each image's *scene likeness*: the
+likeness is the Bhattacharyya coefficient of the image's scene probabilities (the scene head's,
+:mod:`imgsim_desktop.core.model.scenes`, stored while indexing) with the seeds' mean (1 for the
+same scene distribution, 0 for scenes no seed is in); the agreement is how far that mean's
+largest probability stands above chance (1 when every seed is surely the same scene, 0 when
+they spread evenly). Five seeds in five scenes would otherwise favour those five scenes over
+the rest; spread out, they barely count, and the labels order the images. An image whose scene
+probabilities are unknown (none stored, damaged, or made by an embedder the case no longer
+uses) takes the median likeness of the found images, neither pushed up nor down, and reports
+none; seeds whose scenes are unknown are left out of the mean, and with none known the order
+reads no scenes.
 
 The score shown stays the labels' probability; only the order uses the likenesses, each result
-carries all three, and the search names its seed images, so a reader can tell an image that shows
-the word's label from one that resembles those that do.
+carries both likenesses, and the search names its seed images and their agreement, so a reader
+can tell an image that shows the word's label from one that resembles those that do.
 
 :data:`FEEDBACK_SEEDS`, :data:`FEEDBACK_WEIGHT` and :data:`SCENE_WEIGHT` were chosen on the
 15-Scene *training* photos, with scene probabilities from heads that did not see the photo they
-label (``python bench/word_rules.py``: precision at 20 over five words 0.726 by the labels
-alone, 0.774 with label feedback, 0.818 with scene likeness too; weight 4 gave 0.824, weight 2
-leaves the labels more say for words whose objects are in any scene).
+label (``python bench/word_rules.py``; precision at 20 over five words: 0.726 by the labels
+alone, 0.774 with label feedback, 0.814 with the scene term at weight 2). That replay's words
+are each tied to one of the head's scenes, so there more scene weight is better (weight 4:
+0.822, 0.009 above 2 with a standard error of 0.002 over the draws). Weight 2 is a judgement the
+replay cannot measure: it keeps a word's labels at least as strong as the scene when the seeds
+agree on one scene by chance (guns photographed on one bed, say).
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ import numpy as np
 FEEDBACK_SEEDS = 5
 #: Weight of the likeness to them, against the score over the best score (at most 1).
 FEEDBACK_WEIGHT = 1.0
-#: Weight of the likeness of scenes to the seeds' (at most 1).
+#: Weight of the scene likeness (a coefficient at most 1), times the seeds' scene agreement.
 SCENE_WEIGHT = 2.0
 #: Probabilities under this are not a label of the image (one in its stored list by chance).
 MIN_PROBABILITY = 0.001
@@ -116,7 +125,10 @@ class WordRanking:
         scores: (n,) the summed probability of the word's labels.
         likeness: (n,) the cosine of each image's label profile with the seeds' (0 without).
         scene_likeness: (n,) the Bhattacharyya coefficient of each image's scene probabilities
-            with the seeds' mean (0 without, or when the images had no scene probabilities).
+            with the seeds' mean; NaN for a found image whose probabilities are unknown, 0 for
+            the others and when the seeds' scenes are unknown.
+        scene_agreement: how much the seeds agree on a scene (:func:`scene_agreement`; 0 when
+            their scenes are unknown): the scene likeness counts this much.
         seeds: rows of the images that stood for the word.
     """
 
@@ -124,21 +136,40 @@ class WordRanking:
     scores: np.ndarray
     likeness: np.ndarray
     scene_likeness: np.ndarray
+    scene_agreement: float
     seeds: np.ndarray
 
 
-def _distributions(scenes: np.ndarray) -> np.ndarray:
-    """Rows of scene probabilities made to sum to 1; a damaged or empty row becomes zeros."""
-    clean = np.where(np.isfinite(scenes), np.clip(scenes, 0.0, 1.0), 0.0).astype(np.float64)
-    sums = clean.sum(axis=1, keepdims=True)
-    return np.divide(clean, sums, out=np.zeros_like(clean), where=sums > 0)
+def known_scenes(scenes: np.ndarray) -> np.ndarray:
+    """(n,) True for rows of scene probabilities that can be read: finite, none negative, some
+    probability (a damaged or missing row, NaN-filled by its reader, is unknown)."""
+    return np.isfinite(scenes).all(axis=1) & (scenes >= 0).all(axis=1) & (scenes.sum(axis=1) > 0)
 
 
-def scene_likeness(scenes: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """(n,) the Bhattacharyya coefficient of each row of ``scenes`` (n, s) with the mean of the
-    ``seeds`` rows (k, s), both scene probabilities; a damaged row is like nothing."""
-    centre = _distributions(seeds).mean(axis=0)
-    return np.sqrt(_distributions(scenes) * centre).sum(axis=1)
+def seed_scene(seeds: np.ndarray) -> np.ndarray | None:
+    """The mean scene distribution (s,) of the seeds' known rows (each made to sum to 1); None
+    when none is known."""
+    known = seeds[known_scenes(seeds)].astype(np.float64)
+    if not len(known):
+        return None
+    return (known / known.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
+def scene_agreement(centre: np.ndarray) -> float:
+    """How much the seeds share one scene: their mean's largest probability over chance, 0 for
+    seeds spread evenly over the scenes, 1 when all are surely the same scene."""
+    chance = 1.0 / max(1, len(centre))
+    return float(np.clip((centre.max() - chance) / max(1.0 - chance, 1e-12), 0.0, 1.0))
+
+
+def scene_likeness(scenes: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """(n,) the Bhattacharyya coefficient of each row of ``scenes`` (n, s), made to sum to 1,
+    with the distribution ``centre`` (s,); NaN for a row that is not known."""
+    known = known_scenes(scenes)
+    out = np.full(len(scenes), np.nan)
+    rows = scenes[known].astype(np.float64)
+    out[known] = np.sqrt(rows / rows.sum(axis=1, keepdims=True) * centre).sum(axis=1)
+    return out
 
 
 def rank_for_word(
@@ -146,18 +177,21 @@ def rank_for_word(
     candidates: np.ndarray,
     wanted: list[int],
     scenes: np.ndarray | None = None,
+    scene_weight: float = SCENE_WEIGHT,
 ) -> WordRanking:
     """Order ``candidates`` (rows of ``table``) for the word whose labels are ``wanted``: only
     images with some probability of them count as found; the feedback orders those (see the
     module docstring). Label means are taken over the whole table (the case). ``scenes``: the
-    scene probabilities (n, s) of the table's rows (only the candidates' are read), or None."""
+    scene probabilities (n, s) of the table's rows (only the candidates' are read; NaN rows
+    where unknown), or None."""
     classes = int(table.labels.max(initial=0)) + 1
     scores = table.scores(wanted)
     likeness = np.zeros(len(scores))
     in_scene = np.zeros(len(scores))
     found = candidates[scores[candidates] > 0]
     if not len(found):
-        return WordRanking(np.empty(0, np.int64), scores, likeness, in_scene, np.empty(0, np.int64))
+        nothing = np.empty(0, np.int64)
+        return WordRanking(nothing, scores, likeness, in_scene, 0.0, nothing)
     by_score = found[np.argsort(-scores[found], kind="stable")]
     seeds = by_score[:FEEDBACK_SEEDS]
     profiles = table.profiles(classes)
@@ -166,11 +200,16 @@ def rank_for_word(
     ).astype(np.float64)
     centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
     likeness[found] = (profiles[found] * centre[table.labels[found]]).sum(axis=1)
-    if scenes is not None:
-        in_scene[found] = scene_likeness(scenes[found], scenes[seeds])
     best = max(float(scores[found].max()), 1e-12)
-    ranking = (
-        scores[found] / best + FEEDBACK_WEIGHT * likeness[found] + SCENE_WEIGHT * in_scene[found]
-    )
+    ranking = scores[found] / best + FEEDBACK_WEIGHT * likeness[found]
+    where = None if scenes is None else seed_scene(scenes[seeds])
+    agreement = 0.0
+    if scenes is not None and where is not None:
+        agreement = scene_agreement(where)
+        alike = scene_likeness(scenes[found], where)
+        in_scene[found] = alike
+        known = np.isfinite(alike)
+        neutral = float(np.median(alike[known])) if known.any() else 0.0
+        ranking = ranking + scene_weight * agreement * np.where(known, alike, neutral)
     order = found[np.lexsort((table.ids[found], -ranking))]
-    return WordRanking(order, scores, likeness, in_scene, seeds)
+    return WordRanking(order, scores, likeness, in_scene, agreement, seeds)

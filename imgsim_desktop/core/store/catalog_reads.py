@@ -180,17 +180,21 @@ class CatalogReads:
                 found[int(i)] = bytes(d)
         return found
 
-    def scene_probabilities(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
-        """The scene head's probabilities stored for ``ids`` (those that have them), by id."""
+    def scene_probabilities(
+        self, ids: Iterable[int], embedder_id: int | None
+    ) -> dict[int, np.ndarray]:
+        """The scene head's probabilities stored for ``ids`` by the embedder ``embedder_id``
+        (those that have readable ones: a blob of a size no float32 array has is left out)."""
         found: dict[int, np.ndarray] = {}
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for i, blob in self._db.execute(
                 f"SELECT id, scene_probs FROM files WHERE id IN ({marks}) "
-                "AND scene_probs IS NOT NULL",
-                chunk,
+                "AND scene_probs IS NOT NULL AND embedder_id = ?",
+                [*chunk, embedder_id],
             ):
-                found[int(i)] = np.frombuffer(blob, dtype=np.float32)
+                if len(blob) and len(blob) % 4 == 0:
+                    found[int(i)] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def searchable_extras(
