@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Rules for ``imgsim find``, measured on the 15-Scene *training* photos.
 
-The richer-queries check asks ``imgsim find`` for five words on 600 15-Scene test photos
+The richer-queries check asks ``imgsim find`` for five words on 429 15-Scene test photos
 (``[::7][:40]`` of each class: 16 kitchens, 17 bedrooms and 17 offices, up to 40 of the outdoor
 classes) and counts how many of each word's top 20 are its scene. This bench replays that
 protocol on the training photos, which may be learnt from: 30 random draws of as many photos per
@@ -9,7 +9,8 @@ class as the check has, each word's precision at 20 averaged over the draws. It 
 shipped labels (whole picture and parts, top 50 stored) with other ways of reading the same
 forward pass, and with pseudo-relevance feedback on the stored labels (the word's surest images
 stand for it, and images whose label profile is like theirs rise) and on the scene head's
-probabilities (images whose scene is like theirs rise). The shipped scene head was trained on
+probabilities (images whose scene is like theirs rise, :mod:`imgsim_desktop.core.pipeline.
+scene_feedback`). The shipped scene head was trained on
 these very photos, so the scene probabilities here come from heads that did not see the photo
 they label: ``tools/train_scene_head.py``'s own cross-validation (5 folds, its L2 grid, without
 its mirrored training copies), a little weaker than the shipped head.
@@ -193,13 +194,13 @@ def main() -> int:
         found["shipped"]
     )
     scenes, scene_head = scenes_out_of_fold(found["layout"], classes)
-    for weight in (0.5, 1.0, 4.0, 8.0):
-        rankers[f"label feedback + scene likeness, weight {weight}"] = product(
+    for weight in (0.5, 1.0, 3.0, 4.0, 8.0):
+        rankers[f"label feedback + scene term, weight {weight}"] = product(
             found["shipped"], scenes, weight
         )
     from imgsim_desktop.core.pipeline.word_ranking import SCENE_WEIGHT
 
-    shipped_name = f"shipped: label feedback + scene likeness, weight {SCENE_WEIGHT:g}"
+    shipped_name = f"shipped: label feedback + scene term, weight {SCENE_WEIGHT:g}"
     rankers[shipped_name] = product(found["shipped"], scenes)
     report: dict = {
         "draws": DRAWS,

@@ -36,7 +36,8 @@ def print_find(result: FindResult, as_json: bool) -> None:
         )
     if result.scene_agreement:
         print(
-            f"  their scenes agree {result.scene_agreement:.2f} (the share of scene likeness used)"
+            f"  their scenes agree {result.scene_agreement:.2f}, known for "
+            f"{result.scene_known:.0%} of the images (the scene counts as much as both)"
         )
     rows = zip(result.results, result.matched, result.likeness, result.scene_likeness, strict=True)
     for record, matched, likeness, scene_likeness in rows:

@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imgsim_desktop.core.errors import ImgsimError, NotIndexedError, QueryError
+from imgsim_desktop.core.errors import ImgsimError, ModelError, NotIndexedError, QueryError
 from imgsim_desktop.core.model.object_words import labels_for_word
 from imgsim_desktop.core.pipeline.composite import QuerySpec, run_composite
 from imgsim_desktop.core.pipeline.find import FindResult, find_word
@@ -116,7 +116,7 @@ class CaseQueries:
         catalog = self._open_catalog(create=False)
         try:
             with catalog.snapshot():
-                current = catalog.embedder_id(self.embedder.identity.key)
+                current = self._current_embedder(catalog)
                 result = find_word(word, self.root, catalog, k, scenes, current)
         except ImgsimError as exc:
             self.audit.append("find_failed", word=word, k=k, error=str(exc))
@@ -124,6 +124,15 @@ class CaseQueries:
         result.saved_search = saved_search
         self.audit.append("find", **result.audit_fields(), saved_search=saved_search)
         return result
+
+    def _current_embedder(self, catalog: Catalog) -> int | None:
+        """The catalogue's id of this case's embedder (whose scene probabilities a word search
+        reads), None when it has none or its model cannot be described (a word search reads
+        stored labels only, so it still runs, without scenes)."""
+        try:
+            return catalog.embedder_id(self.embedder.identity.key)
+        except ModelError:
+            return None
 
     @property
     def searches(self) -> SavedSearches:

@@ -10,15 +10,13 @@ import numpy as np
 import pytest
 
 from imgsim_desktop.core.model.objects import encode
-from imgsim_desktop.core.pipeline.word_ranking import (
-    FEEDBACK_SEEDS,
-    LabelTable,
+from imgsim_desktop.core.pipeline.scene_feedback import (
     known_scenes,
-    rank_for_word,
     scene_agreement,
-    scene_likeness,
-    seed_scene,
+    scene_feedback,
+    seed_likeness,
 )
+from imgsim_desktop.core.pipeline.word_ranking import FEEDBACK_SEEDS, LabelTable, rank_for_word
 
 FRIDGE, DISHWASHER, MICROWAVE, STOVE = 760, 534, 651, 827
 DESK, MONITOR, FILE_CABINET = 526, 664, 553
@@ -127,7 +125,7 @@ def test_seeds_in_scenes_of_their_own_leave_the_order_to_the_labels() -> None:
     scenes = np.full((7, 15), 0.001, dtype=np.float32)
     for row, scene in enumerate([0, 1, 2, 3, 4, 5, 0]):
         scenes[row, scene] = 0.986
-    ranking = rank_for_word(table, np.arange(7), [BED], scenes)
+    ranking = rank_for_word(table, np.arange(7), [BED], scenes, scene_weight=8.0)
     order = table.ids[ranking.order].tolist()
     assert order.index(10) < order.index(11)
     assert ranking.scene_agreement < 0.2
@@ -135,32 +133,75 @@ def test_seeds_in_scenes_of_their_own_leave_the_order_to_the_labels() -> None:
     assert even.scene_agreement == pytest.approx(0.0, abs=1e-6)
 
 
-def test_an_image_whose_scene_is_unknown_is_ranked_by_its_labels() -> None:
-    """The surest bedroom's scene probabilities are damaged: it stays first (the median scene
-    likeness of the found images stands in for its own), reports no scene likeness, and the
-    other seeds set the scene; a sofa with no scene known is not put last for it."""
-    blobs = {n: _image(**{f"_{BED}": 0.6 - 0.05 * n, f"_{QUILT}": 0.2}) for n in range(5)}
-    blobs[10] = _image(**{f"_{STUDIO_COUCH}": 0.3, f"_{QUILT}": 0.1})
-    blobs[11] = _image(**{f"_{STUDIO_COUCH}": 0.2, f"_{QUILT}": 0.1})
+def test_the_scene_weight_is_the_one_given() -> None:
+    blobs = {20 + n: _image(**{f"_{BED}": 0.6 - 0.05 * n, f"_{QUILT}": 0.2}) for n in range(5)}
+    blobs[10] = _image(**{f"_{STUDIO_COUCH}": 0.3, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})
+    blobs[11] = _image(**{f"_{STUDIO_COUCH}": 0.2, f"_{QUILT}": 0.1, f"_{LAMP}": 0.05})
     table = LabelTable.from_blobs(blobs)
+    scenes = _scenes(*[(0.9, 0.08, 0.02)] * 5, (0.1, 0.85, 0.05), (0.7, 0.25, 0.05))
+    rows, wanted = np.arange(7), [BED, STUDIO_COUCH]
+    plain = rank_for_word(table, rows, wanted).order.tolist()
+    assert rank_for_word(table, rows, wanted, scenes, scene_weight=0.0).order.tolist() == plain
+    weighted = table.ids[rank_for_word(table, rows, wanted, scenes, scene_weight=2.0).order]
+    assert weighted.tolist()[5:] == [11, 10] and table.ids[plain].tolist()[5:] == [10, 11]
+
+
+def _room(bed: float, couch: float) -> bytes:
+    return _image(**{f"_{BED}": bed, f"_{STUDIO_COUCH}": couch, f"_{QUILT}": 0.1})
+
+
+def test_an_image_whose_scene_is_unknown_is_placed_by_what_its_labels_suggest() -> None:
+    """Bedrooms and living rooms, labelled apart; the surest bedroom's and one living room's
+    scene probabilities are damaged. The surest bedroom stays first, the other seeds set the
+    scene, and an unknown image labelled like a bedroom lands between a known bedroom and a
+    known living room labelled as it is (the known images' line of scene likeness on label
+    likeness stands in for its own): not last as the found images' median would put it, nor
+    first."""
+    blobs = {n: _room(0.6 - 0.05 * n, 0.02) for n in range(5)}  # sure bedrooms, the seeds
+    blobs.update({10 + n: _room(0.01, 0.3) for n in range(6)})  # living rooms, sofas
+    blobs[20] = _room(0.05, 0.05)  # a bedroom with a sofa, barely seen
+    blobs[21] = _room(0.05, 0.05)  # unknown scene, labelled just as the bedroom
+    blobs[22] = _room(0.05, 0.05)  # a living room labelled just as the bedroom
+    blobs[23] = _room(0.01, 0.3)  # unknown scene, labelled as the living rooms
+    table = LabelTable.from_blobs(blobs)
+    bedroom, living, unknown = (0.9, 0.08, 0.02), (0.05, 0.9, 0.05), (np.nan,) * 3
+    mostly_bedroom = (0.75, 0.2, 0.05)
     scenes = _scenes(
-        (np.nan, 0.5, 0.5), *[(0.9, 0.08, 0.02)] * 4, (np.nan, np.nan, np.nan), (0.7, 0.25, 0.05)
+        unknown, *[bedroom] * 4, *[living] * 6, mostly_bedroom, unknown, living, unknown
     )
-    ranking = rank_for_word(table, np.arange(7), [BED, STUDIO_COUCH], scenes)
+    ranking = rank_for_word(table, np.arange(len(table.ids)), [BED], scenes)
     order = table.ids[ranking.order].tolist()
-    assert order[:5] == [0, 1, 2, 3, 4] and order[5:] == [10, 11]
-    assert np.isnan(ranking.scene_likeness[0]) and np.isnan(ranking.scene_likeness[5])
+    assert order[:5] == [0, 1, 2, 3, 4]
+    assert order.index(20) < order.index(21) < order.index(22)
+    assert np.isnan(ranking.scene_likeness[[0, 12, 14]]).all()
     assert ranking.scene_agreement == pytest.approx((0.9 - 1 / 3) / (2 / 3), abs=1e-6)
+    assert ranking.scene_known == pytest.approx(12 / 15)
+
+
+def test_the_scene_counts_as_much_as_the_found_images_scenes_are_known() -> None:
+    blobs = {n: _room(0.6 - 0.05 * n, 0.02) for n in range(5)}
+    table = LabelTable.from_blobs(blobs)
+    scenes = _scenes((0.9, 0.08, 0.02), *[(np.nan,) * 3] * 4)
+    ranking = rank_for_word(table, np.arange(5), [BED], scenes)
+    assert ranking.scene_known == pytest.approx(0.2)
+    feedback = scene_feedback(scenes, scenes[:1], np.linspace(1, 0, 5))
+    assert feedback is not None and feedback.known_share == pytest.approx(0.2)
+    assert feedback.term[0] == pytest.approx(feedback.agreement * 0.2 * feedback.likeness[0])
+    none = rank_for_word(table, np.arange(5), [BED], _scenes(*[(np.nan,) * 3] * 5))
+    assert none.scene_agreement == 0.0 and none.scene_known == 0.0
+    assert np.isnan(none.scene_likeness).all()
 
 
 def test_scene_rows_are_read_as_distributions_and_damaged_ones_are_unknown() -> None:
     rows = _scenes((1, 0, 0), (0.5, 0, 0), (0, 1, 0), (np.nan, 1, 0), (0, 0, 0), (-0.1, 1, 0.1))
     assert known_scenes(rows).tolist() == [True, True, True, False, False, False]
-    centre = seed_scene(_scenes((1, 0, 0), (0.5, 0, 0), (np.nan, 0, 1)))
-    assert centre is not None and np.allclose(centre, [1, 0, 0])  # the damaged seed left out
-    assert seed_scene(_scenes((np.nan, 0, 1))) is None
-    likeness = scene_likeness(rows, np.array([0.5, 0.5, 0.0]))
-    assert likeness[0] == pytest.approx(np.sqrt(0.5)) and likeness[1] == pytest.approx(likeness[0])
-    assert likeness[2] == pytest.approx(np.sqrt(0.5))
-    assert np.isnan(likeness[3:]).all()
+    likeness = seed_likeness(rows, _scenes((1, 0, 0), (0, 1, 0)))
+    assert likeness[0] == pytest.approx(0.5) and likeness[1] == pytest.approx(0.5)
+    assert likeness[2] == pytest.approx(0.5) and np.isnan(likeness[3:]).all()
+    # linear in the seeds' shares: four seeds in one scene lift it four times the fifth's
+    four_one = seed_likeness(_scenes((1, 0, 0), (0, 1, 0)), _scenes(*[(1, 0, 0)] * 4, (0, 1, 0)))
+    assert four_one.tolist() == pytest.approx([0.8, 0.2])
     assert scene_agreement(np.array([1.0, 0.0, 0.0])) == pytest.approx(1.0)
+    assert scene_agreement(np.array([1.0])) == 0.0
+    feedback = scene_feedback(rows[:3], _scenes((np.nan, 0, 1)), np.zeros(3))
+    assert feedback is None  # no seed's scene known

@@ -47,9 +47,10 @@ class FindResult:
         matched: per result, ``[{"label", "probability"}]`` of the word's labels it holds.
         likeness: per result, the likeness of its labels to the seed images'.
         scene_likeness: per result, the likeness of its scene probabilities to the seed images'
-            (None when its probabilities are unknown; all 0 when ``scene_agreement`` is 0).
-        scene_agreement: how much the seed images agree on a scene, the share of the scene
-            likeness's weight used (0 when the seeds' scenes are unknown).
+            (None when its probabilities are unknown or no scenes were read).
+        scene_agreement: how much the seed images agree on a scene (0 when no scenes were read).
+        scene_known: the share of found images whose scenes are known; the scene term counts
+            ``scene_agreement * scene_known`` (:mod:`.scene_feedback`).
         seeds: the paths of the images that stood for the word (its highest scores).
         images_labelled: indexed images that carry object labels.
         images_unlabelled: indexed images without (indexed before labels were stored, or by an
@@ -64,6 +65,7 @@ class FindResult:
     likeness: list[float] = field(default_factory=list)
     scene_likeness: list[float | None] = field(default_factory=list)
     scene_agreement: float = 0.0
+    scene_known: float = 0.0
     seeds: list[str] = field(default_factory=list)
     images_labelled: int = 0
     images_unlabelled: int = 0
@@ -83,6 +85,7 @@ class FindResult:
                 "weight": FEEDBACK_WEIGHT,
                 "scene_weight": SCENE_WEIGHT,
                 "scene_agreement": round(self.scene_agreement, 6),
+                "scene_known": round(self.scene_known, 6),
             },
         }
         if self.saved_search:
@@ -109,6 +112,7 @@ class FindResult:
             "images_labelled": self.images_labelled,
             "feedback_seeds": self.seeds,
             "scene_agreement": round(self.scene_agreement, 6),
+            "scene_known": round(self.scene_known, 6),
             "results": [
                 {"rank": r.rank, "path": r.path, "sha256": r.sha256, "score": round(r.score, 6)}
                 for r in self.results
@@ -178,6 +182,7 @@ def find_word(
         images_unlabelled=max(0, indexed - len(labelled)),
     )
     result.scene_agreement = ranking.scene_agreement
+    result.scene_known = ranking.scene_known
     result.seeds = [records[int(table.ids[row])].path for row in ranking.seeds]
     with KnownFiles.open() as known:
         chosen = [records[int(table.ids[row])] for row in kept]

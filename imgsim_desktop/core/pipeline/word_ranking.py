@@ -12,23 +12,15 @@ its labels to theirs: the cosine of label profiles, each label's probability div
 over the case (a label every picture has says little) and square-rooted. A kitchen whose
 refrigerator the classifier missed is still labelled like the kitchens where it saw one.
 
-The seeds also say where the word's objects are in this case: a bed is in bedrooms, and a
-living-room sofa the classifier calls a "studio couch" is labelled much like one. The order adds
-:data:`SCENE_WEIGHT` times the seeds' *scene agreement* times each image's *scene likeness*: the
-likeness is the Bhattacharyya coefficient of the image's scene probabilities (the scene head's,
-:mod:`imgsim_desktop.core.model.scenes`, stored while indexing) with the seeds' mean (1 for the
-same scene distribution, 0 for scenes no seed is in); the agreement is how far that mean's
-largest probability stands above chance (1 when every seed is surely the same scene, 0 when
-they spread evenly). Five seeds in five scenes would otherwise favour those five scenes over
-the rest; spread out, they barely count, and the labels order the images. An image whose scene
-probabilities are unknown (none stored, damaged, or made by an embedder the case no longer
-uses) takes the median likeness of the found images, neither pushed up nor down, and reports
-none; seeds whose scenes are unknown are left out of the mean, and with none known the order
-reads no scenes.
+The seeds also say where the word's objects are in this case (a bed is in bedrooms; a
+living-room sofa the classifier calls a "studio couch" is labelled much like one): the order
+adds :data:`SCENE_WEIGHT` times the scene term of :mod:`.scene_feedback`, each image's likeness
+of scene to the seeds', counted as much as the seeds agree on a scene and as the images' scenes
+are known.
 
 The score shown stays the labels' probability; only the order uses the likenesses, each result
-carries both likenesses, and the search names its seed images and their agreement, so a reader
-can tell an image that shows the word's label from one that resembles those that do.
+carries both likenesses, and the search names its seed images and how much the scene counted,
+so a reader can tell an image that shows the word's label from one that resembles those that do.
 
 :data:`FEEDBACK_SEEDS`, :data:`FEEDBACK_WEIGHT` and :data:`SCENE_WEIGHT` were chosen on the
 15-Scene *training* photos, with scene probabilities from heads that did not see the photo they
@@ -45,6 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from imgsim_desktop.core.pipeline.scene_feedback import scene_feedback
 
 #: Images standing for the word (its highest scores).
 FEEDBACK_SEEDS = 5
@@ -124,11 +118,11 @@ class WordRanking:
         order: row indexes, best first.
         scores: (n,) the summed probability of the word's labels.
         likeness: (n,) the cosine of each image's label profile with the seeds' (0 without).
-        scene_likeness: (n,) the Bhattacharyya coefficient of each image's scene probabilities
-            with the seeds' mean; NaN for a found image whose probabilities are unknown, 0 for
-            the others and when the seeds' scenes are unknown.
-        scene_agreement: how much the seeds agree on a scene (:func:`scene_agreement`; 0 when
-            their scenes are unknown): the scene likeness counts this much.
+        scene_likeness: (n,) each found image's scene likeness to the seeds
+            (:mod:`.scene_feedback`); NaN where unknown, and for all when no scenes were read.
+        scene_agreement: how much the seeds agree on a scene (0 when no scenes were read).
+        scene_known: the share of found images whose scenes are known (0 when none were read);
+            the scene term counts ``scene_agreement * scene_known``.
         seeds: rows of the images that stood for the word.
     """
 
@@ -137,39 +131,8 @@ class WordRanking:
     likeness: np.ndarray
     scene_likeness: np.ndarray
     scene_agreement: float
+    scene_known: float
     seeds: np.ndarray
-
-
-def known_scenes(scenes: np.ndarray) -> np.ndarray:
-    """(n,) True for rows of scene probabilities that can be read: finite, none negative, some
-    probability (a damaged or missing row, NaN-filled by its reader, is unknown)."""
-    return np.isfinite(scenes).all(axis=1) & (scenes >= 0).all(axis=1) & (scenes.sum(axis=1) > 0)
-
-
-def seed_scene(seeds: np.ndarray) -> np.ndarray | None:
-    """The mean scene distribution (s,) of the seeds' known rows (each made to sum to 1); None
-    when none is known."""
-    known = seeds[known_scenes(seeds)].astype(np.float64)
-    if not len(known):
-        return None
-    return (known / known.sum(axis=1, keepdims=True)).mean(axis=0)
-
-
-def scene_agreement(centre: np.ndarray) -> float:
-    """How much the seeds share one scene: their mean's largest probability over chance, 0 for
-    seeds spread evenly over the scenes, 1 when all are surely the same scene."""
-    chance = 1.0 / max(1, len(centre))
-    return float(np.clip((centre.max() - chance) / max(1.0 - chance, 1e-12), 0.0, 1.0))
-
-
-def scene_likeness(scenes: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """(n,) the Bhattacharyya coefficient of each row of ``scenes`` (n, s), made to sum to 1,
-    with the distribution ``centre`` (s,); NaN for a row that is not known."""
-    known = known_scenes(scenes)
-    out = np.full(len(scenes), np.nan)
-    rows = scenes[known].astype(np.float64)
-    out[known] = np.sqrt(rows / rows.sum(axis=1, keepdims=True) * centre).sum(axis=1)
-    return out
 
 
 def rank_for_word(
@@ -183,7 +146,7 @@ def rank_for_word(
     images with some probability of them count as found; the feedback orders those (see the
     module docstring). Label means are taken over the whole table (the case). ``scenes``: the
     scene probabilities (n, s) of the table's rows (only the candidates' are read; NaN rows
-    where unknown), or None."""
+    where unknown), or None; ``scene_weight``: the weight of the scene term."""
     classes = int(table.labels.max(initial=0)) + 1
     scores = table.scores(wanted)
     likeness = np.zeros(len(scores))
@@ -191,7 +154,7 @@ def rank_for_word(
     found = candidates[scores[candidates] > 0]
     if not len(found):
         nothing = np.empty(0, np.int64)
-        return WordRanking(nothing, scores, likeness, in_scene, 0.0, nothing)
+        return WordRanking(nothing, scores, likeness, in_scene, 0.0, 0.0, nothing)
     by_score = found[np.argsort(-scores[found], kind="stable")]
     seeds = by_score[:FEEDBACK_SEEDS]
     profiles = table.profiles(classes)
@@ -202,14 +165,14 @@ def rank_for_word(
     likeness[found] = (profiles[found] * centre[table.labels[found]]).sum(axis=1)
     best = max(float(scores[found].max()), 1e-12)
     ranking = scores[found] / best + FEEDBACK_WEIGHT * likeness[found]
-    where = None if scenes is None else seed_scene(scenes[seeds])
-    agreement = 0.0
-    if scenes is not None and where is not None:
-        agreement = scene_agreement(where)
-        alike = scene_likeness(scenes[found], where)
-        in_scene[found] = alike
-        known = np.isfinite(alike)
-        neutral = float(np.median(alike[known])) if known.any() else 0.0
-        ranking = ranking + scene_weight * agreement * np.where(known, alike, neutral)
+    agreement, known_share = 0.0, 0.0
+    in_scene[found] = np.nan
+    feedback = (
+        None if scenes is None else scene_feedback(scenes[found], scenes[seeds], likeness[found])
+    )
+    if feedback is not None:
+        in_scene[found] = feedback.likeness
+        agreement, known_share = feedback.agreement, feedback.known_share
+        ranking = ranking + scene_weight * feedback.term
     order = found[np.lexsort((table.ids[found], -ranking))]
-    return WordRanking(order, scores, likeness, in_scene, agreement, seeds)
+    return WordRanking(order, scores, likeness, in_scene, agreement, known_share, seeds)

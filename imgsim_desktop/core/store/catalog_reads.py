@@ -193,7 +193,7 @@ class CatalogReads:
                 "AND scene_probs IS NOT NULL AND embedder_id = ?",
                 [*chunk, embedder_id],
             ):
-                if len(blob) and len(blob) % 4 == 0:
+                if isinstance(blob, bytes) and blob and len(blob) % 4 == 0:
                     found[int(i)] = np.frombuffer(blob, dtype=np.float32)
         return found
 
