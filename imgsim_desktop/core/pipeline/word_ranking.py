@@ -25,11 +25,11 @@ so a reader can tell an image that shows the word's label from one that resemble
 :data:`FEEDBACK_SEEDS`, :data:`FEEDBACK_WEIGHT` and :data:`SCENE_WEIGHT` were chosen on the
 15-Scene *training* photos, with scene probabilities from heads that did not see the photo they
 label (``python bench/word_rules.py``; precision at 20 over five words: 0.726 by the labels
-alone, 0.774 with label feedback, 0.814 with the scene term at weight 2). That replay's words
+alone, 0.774 with label feedback, 0.819 with the scene term at weight 2). That replay's words
 are each tied to one of the head's scenes, so there more scene weight is better (weight 4:
-0.822, 0.009 above 2 with a standard error of 0.002 over the draws). Weight 2 is a judgement the
-replay cannot measure: it keeps a word's labels at least as strong as the scene when the seeds
-agree on one scene by chance (guns photographed on one bed, say).
+0.825, 0.007 above 2 with a standard error of 0.002 over the draws; weight 8: 0.830). Weight 2
+is a judgement the replay cannot measure: it keeps a word's labels at least as strong as the
+scene when the seeds agree on one scene by chance (guns photographed on one bed, say).
 """
 
 from __future__ import annotations
