@@ -102,8 +102,8 @@ def _synthetic_case(folder: Path, vectors: int, seed: int, key: str, library: Pa
 def bench_search(data: Path, scratch: Path, cases: int, vectors: int, queries: int) -> dict:
     from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
     from imgsim_desktop.core.model.scenes import bundled_head
-    from imgsim_desktop.core.pipeline.cluster import ClusterOptions
-    from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+    from imgsim_desktop.core.pipeline.cases.cluster import ClusterOptions
+    from imgsim_desktop.core.pipeline.cases.library import open_sources, search_cases
     from imgsim_desktop.core.pipeline.query import QuerySettings
 
     embedder = EfficientNetLiteEmbedder()

@@ -9,7 +9,7 @@ candidates' re-ranking vectors are kept, and the candidates are ranked again off
 rules: the mean similarity (the rule shipped before), the best (the union), the mean after
 z-scoring each photo's similarities, reciprocal-rank fusion, a weight per photo by how far its
 best matches stand out, and diffusion from the two photos over their candidates' graph
-(:mod:`imgsim_desktop.core.pipeline.diffusion`) for several neighbour counts and alphas.
+(:mod:`imgsim_desktop.core.pipeline.richer.diffusion`) for several neighbour counts and alphas.
 
 Sets:
 
@@ -47,7 +47,7 @@ from benchlib import bundled_embedder_key, write_result
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from imgsim_desktop.core.pipeline.diffusion import (  # noqa: E402
+from imgsim_desktop.core.pipeline.richer.diffusion import (  # noqa: E402
     ALPHA,
     MEAN_SHARE,
     NEIGHBOURS,
@@ -171,8 +171,8 @@ def scene15_classes_set(data: Path, case_dir: Path, pairs: int = 6) -> list[Tria
 def measure(case_dir: Path, trials: list[Trial]) -> dict[str, list[float]]:
     """Per trial: the better photo alone, and each rule's average precision."""
     from imgsim_desktop.core import open_case
-    from imgsim_desktop.core.pipeline import combine, composite
-    from imgsim_desktop.core.pipeline.composite import Combine, QuerySpec
+    from imgsim_desktop.core.pipeline.richer import combine, composite
+    from imgsim_desktop.core.pipeline.richer.composite import Combine, QuerySpec
 
     kept: Kept = {}
     merge_all = composite.merge_all

@@ -135,12 +135,16 @@ def feedback(seeds: int, weight: float) -> Rule:
 def product(
     probabilities: np.ndarray, scenes: np.ndarray | None = None, scene_weight: float | None = None
 ) -> Callable[[np.ndarray, list[int]], np.ndarray]:
-    """The shipped ranking (:func:`~imgsim_desktop.core.pipeline.word_ranking.rank_for_word`)
+    """The shipped ranking (:func:`~imgsim_desktop.core.pipeline.words.word_ranking.rank_for_word`)
     of a draw, from the labels as the catalogue stores them and the images' ``scenes``
     probabilities (None: as for a case without them), with its scene weight or
     ``scene_weight``; returns a rule giving each image its place (images not found last)."""
     from imgsim_desktop.core.model.objects import encode
-    from imgsim_desktop.core.pipeline.word_ranking import SCENE_WEIGHT, LabelTable, rank_for_word
+    from imgsim_desktop.core.pipeline.words.word_ranking import (
+        SCENE_WEIGHT,
+        LabelTable,
+        rank_for_word,
+    )
 
     blobs = [encode(p) for p in probabilities]
     weight = SCENE_WEIGHT if scene_weight is None else scene_weight
@@ -198,7 +202,7 @@ def main() -> int:
         rankers[f"label feedback + scene term, weight {weight}"] = product(
             found["shipped"], scenes, weight
         )
-    from imgsim_desktop.core.pipeline.word_ranking import SCENE_WEIGHT
+    from imgsim_desktop.core.pipeline.words.word_ranking import SCENE_WEIGHT
 
     shipped_name = f"shipped: label feedback + scene term, weight {SCENE_WEIGHT:g}"
     rankers[shipped_name] = product(found["shipped"], scenes)

@@ -22,9 +22,9 @@ from imgsim_desktop.cli.composite_options import add_composite_arguments, query_
 from imgsim_desktop.cli.model_check import LoadCheckedEmbedder
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import AuditLogError, ImgsimError, NotIndexedError
-from imgsim_desktop.core.pipeline.composite import QuerySpec
 from imgsim_desktop.core.pipeline.known import known_for_records
 from imgsim_desktop.core.pipeline.results import QueryResult
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec
 from imgsim_desktop.core.store.records import FileRecord
 
 #: Files looked up in the hash sets at a time by ``imgsim files``.

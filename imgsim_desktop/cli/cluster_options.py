@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from imgsim_desktop.cli.common import UsageError
-from imgsim_desktop.core.pipeline.cluster import ClusterOptions
+from imgsim_desktop.core.pipeline.cases.cluster import ClusterOptions
 
 
 def add_cluster_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,9 +8,9 @@ import argparse
 
 from imgsim_desktop.cli.common import UsageError
 from imgsim_desktop.core.errors import QueryError
-from imgsim_desktop.core.pipeline.combine import Combine
-from imgsim_desktop.core.pipeline.composite import QuerySpec
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.combine import Combine
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec
+from imgsim_desktop.core.pipeline.richer.region import Region
 
 
 def add_composite_arguments(p: argparse.ArgumentParser) -> None:

@@ -7,8 +7,8 @@ import argparse
 
 from imgsim_desktop.cli.common import EXIT_OK, UsageError, emit, warn
 from imgsim_desktop.core import open_case
-from imgsim_desktop.core.pipeline.find import FindResult
 from imgsim_desktop.core.pipeline.results import QueryResult
+from imgsim_desktop.core.pipeline.words.find import FindResult
 
 #: Said with every word search, so no one takes it for a detector.
 CLASSIFIER_NOTE = (

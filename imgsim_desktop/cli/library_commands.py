@@ -22,7 +22,7 @@ from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import NotIndexedError
 from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder
 from imgsim_desktop.core.model.scenes import bundled_head
-from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+from imgsim_desktop.core.pipeline.cases.library import open_sources, search_cases
 from imgsim_desktop.core.pipeline.query import QuerySettings
 
 

@@ -28,12 +28,12 @@ from imgsim_desktop.core.model.embedder import EfficientNetLiteEmbedder, Embedde
 from imgsim_desktop.core.model.pdq import NEAR_COPY_DISTANCE, PdqHash
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, OTHER, SceneHead, bundled_head
 from imgsim_desktop.core.paths import case_data_dir, ensure_dir, is_inside
-from imgsim_desktop.core.pipeline.archiving import ArchiveSummary, archive_case
-from imgsim_desktop.core.pipeline.cluster import ClusterOptions
-from imgsim_desktop.core.pipeline.composite import QuerySpec
+from imgsim_desktop.core.pipeline.cases.archiving import ArchiveSummary, archive_case
+from imgsim_desktop.core.pipeline.cases.cluster import ClusterOptions
 from imgsim_desktop.core.pipeline.indexing import IndexSummary, index_case
 from imgsim_desktop.core.pipeline.query import embed_query_with_preview, preview_settings
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec
+from imgsim_desktop.core.pipeline.richer.region import Region
 from imgsim_desktop.core.pipeline.search import (
     QueryResult,
     QuerySettings,
@@ -167,7 +167,7 @@ class Case(CaseQueries):
             new_case: index a folder as a new case even when it holds the evidence of a known
                 case whose folder is gone (otherwise :class:`CaseMovedError` names the relink).
             cluster: read and embed on a Dask cluster (see
-                :mod:`imgsim_desktop.core.pipeline.cluster`); this process writes.
+                :mod:`imgsim_desktop.core.pipeline.cases.cluster`); this process writes.
         """
         if not new_case and not self.catalog_path.exists():
             moved = find_moved_case(self.root)

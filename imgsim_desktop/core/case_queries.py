@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from imgsim_desktop.core.errors import ImgsimError, ModelError, NotIndexedError, QueryError
 from imgsim_desktop.core.model.object_words import labels_for_word
-from imgsim_desktop.core.pipeline.composite import QuerySpec, run_composite
-from imgsim_desktop.core.pipeline.find import FindResult, find_word
 from imgsim_desktop.core.pipeline.query import QuerySettings
 from imgsim_desktop.core.pipeline.results import QueryResult
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec, run_composite
 from imgsim_desktop.core.pipeline.search import SearchSource
+from imgsim_desktop.core.pipeline.words.find import FindResult, find_word
 from imgsim_desktop.core.store.audit import AuditLog
 from imgsim_desktop.core.store.marks import MARK_INCLUDE, MARK_NOT_RELEVANT, MarkStore
 from imgsim_desktop.core.store.saved_searches import SavedSearch, SavedSearches, SearchKind
@@ -70,7 +70,7 @@ class CaseQueries:
         self, spec: QuerySpec, saved_search: str | None = None, **options: Any
     ) -> QueryResult:
         """Run a query made of a region, several images and/or feedback examples (see
-        :mod:`imgsim_desktop.core.pipeline.composite`); ``options`` are those of :meth:`query`
+        :mod:`imgsim_desktop.core.pipeline.richer.composite`); ``options`` are those of :meth:`query`
         (``k``, ``all_scenes``, ``hide_known``, ...). Audited like :meth:`query`."""
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
@@ -110,7 +110,7 @@ class CaseQueries:
         saved_search: str | None = None,
     ) -> FindResult:
         """Rank the case's images by the probability of the ImageNet labels ``word`` stands for
-        (see :mod:`imgsim_desktop.core.pipeline.find`), optionally within ``scenes``; audited."""
+        (see :mod:`imgsim_desktop.core.pipeline.words.find`), optionally within ``scenes``; audited."""
         if not self.is_indexed:
             raise NotIndexedError(f"case {self.root} has not been indexed yet (run: imgsim index)")
         catalog = self._open_catalog(create=False)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ "Search past cases": one query over every case this user has indexed and every archived case
-of the library folders the examiner added, as ``imgsim search`` does (``core/pipeline/library.py``:
+of the library folders the examiner added, as ``imgsim search`` does (``core/pipeline/cases/library.py``:
 :func:`open_sources` and :func:`search_cases`; the query is embedded once).
 
 :func:`search_past_cases` is the work (run as a task, never on the GUI thread); it also finds,
@@ -20,7 +20,7 @@ from PySide6.QtCore import QSettings
 from imgsim_desktop.core.errors import NotIndexedError, RelinkError
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead, bundled_head
-from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+from imgsim_desktop.core.pipeline.cases.library import open_sources, search_cases
 from imgsim_desktop.core.pipeline.query import QuerySettings
 from imgsim_desktop.core.pipeline.results import QueryResult
 from imgsim_desktop.core.store.archive import list_archives

@@ -66,9 +66,9 @@ from PySide6.QtWidgets import (
 from imgsim_desktop.core.errors import ImgsimError, ModelError
 from imgsim_desktop.core.evidence.thumbs import make_thumbnail
 from imgsim_desktop.core.paths import app_cache_dir
-from imgsim_desktop.core.pipeline.find import FindResult
-from imgsim_desktop.core.pipeline.region import upright_size
+from imgsim_desktop.core.pipeline.richer.region import upright_size
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.core.pipeline.words.find import FindResult
 from imgsim_desktop.ui.model_loader import ModelState
 from imgsim_desktop.ui.past_cases import (
     PastCaseSearch,

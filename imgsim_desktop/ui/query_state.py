@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgsim_desktop.core.pipeline.combine import Combine
-from imgsim_desktop.core.pipeline.composite import QuerySpec
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.combine import Combine
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec
+from imgsim_desktop.core.pipeline.richer.region import Region
 
 
 @dataclass(frozen=True)

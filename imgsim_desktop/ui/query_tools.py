@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imgsim_desktop.core.pipeline.combine import Combine
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.combine import Combine
+from imgsim_desktop.core.pipeline.richer.region import Region
 
 CLASSIFIER_NOTE = (
     "Words are matched to the 1000 classes of an ImageNet classifier, looking at the whole "

@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QRubberBand
 
-from imgsim_desktop.core.pipeline.region import MIN_REGION_SIDE, Region
+from imgsim_desktop.core.pipeline.richer.region import MIN_REGION_SIDE, Region
 
 
 def picture_rect(zone: QLabel) -> QRect | None:

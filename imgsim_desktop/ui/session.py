@@ -42,7 +42,7 @@ from imgsim_desktop.core.errors import (
 )
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.composite import QuerySpec
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec
 from imgsim_desktop.core.progress import ProgressEvent
 from imgsim_desktop.ui.background import bulk_work
 from imgsim_desktop.ui.model_guard import GuardedEmbedder

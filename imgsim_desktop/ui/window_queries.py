@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QCheckBox
 
 from imgsim_desktop.core.errors import ImgsimError
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.find import FindResult
 from imgsim_desktop.core.pipeline.query import QuerySettings
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.region import Region
 from imgsim_desktop.core.pipeline.search import QueryResult
+from imgsim_desktop.core.pipeline.words.find import FindResult
 from imgsim_desktop.ui.detail_pane import DetailPane
 from imgsim_desktop.ui.dialogs import error_text
 from imgsim_desktop.ui.model_guard import GuardedEmbedder

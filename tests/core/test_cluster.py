@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from imgsim_desktop.core import open_case
-from imgsim_desktop.core.pipeline.cluster import ClusterError, ClusterOptions, map_path
+from imgsim_desktop.core.pipeline.cases.cluster import ClusterError, ClusterOptions, map_path
 from tests.conftest import FIXTURES
 from tests.core.fakes import FakeEmbedder, fake_head
 from tests.core.test_kill import _make_files
@@ -189,7 +189,7 @@ def test_a_tls_scheduler_refuses_a_client_without_a_certificate(tmp_path: Path) 
 
 
 def test_archived_cases_searched_on_the_cluster_rank_as_here(tmp_path: Path, cluster) -> None:
-    from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+    from imgsim_desktop.core.pipeline.cases.library import open_sources, search_cases
     from imgsim_desktop.core.pipeline.query import QuerySettings
 
     library = tmp_path / "library"
@@ -224,8 +224,8 @@ def test_archived_cases_searched_on_the_cluster_rank_as_here(tmp_path: Path, clu
 def test_workers_keep_the_archives_open_between_queries(tmp_path: Path, cluster) -> None:
     from distributed import Client
 
-    from imgsim_desktop.core.pipeline import worker_archives
-    from imgsim_desktop.core.pipeline.library import open_sources, search_cases
+    from imgsim_desktop.core.pipeline.cases import worker_archives
+    from imgsim_desktop.core.pipeline.cases.library import open_sources, search_cases
     from imgsim_desktop.core.pipeline.query import QuerySettings
 
     library = tmp_path / "library"

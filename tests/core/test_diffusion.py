@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imgsim_desktop.core.pipeline.diffusion import (
+from imgsim_desktop.core.pipeline.richer.diffusion import (
     MAX_NODES,
     diffuse,
     mutual_neighbours,

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from imgsim_desktop.core import open_case
-from imgsim_desktop.core.pipeline.library import archived_thumbnail, open_sources, search_cases
+from imgsim_desktop.core.pipeline.cases.library import (
+    archived_thumbnail,
+    open_sources,
+    search_cases,
+)
 from imgsim_desktop.core.pipeline.query import QuerySettings
 from tests.conftest import FIXTURES
 from tests.core.fakes import FakeEmbedder, fake_head

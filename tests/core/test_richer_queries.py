@@ -13,10 +13,10 @@ from PIL import Image
 
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import QueryError
-from imgsim_desktop.core.pipeline.combine import Combine
-from imgsim_desktop.core.pipeline.composite import QuerySpec
-from imgsim_desktop.core.pipeline.feedback import rocchio
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.combine import Combine
+from imgsim_desktop.core.pipeline.richer.composite import QuerySpec
+from imgsim_desktop.core.pipeline.richer.feedback import rocchio
+from imgsim_desktop.core.pipeline.richer.region import Region
 from imgsim_desktop.core.report import ReportOptions, build_report
 from tests.conftest import manifest
 from tests.core.fakes import FakeEmbedder, fake_head

@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 
 from imgsim_desktop.core.model.objects import encode
-from imgsim_desktop.core.pipeline.scene_feedback import (
+from imgsim_desktop.core.pipeline.words.scene_feedback import (
     known_scenes,
     scene_agreement,
     scene_feedback,
     seed_likeness,
 )
-from imgsim_desktop.core.pipeline.word_ranking import FEEDBACK_SEEDS, LabelTable, rank_for_word
+from imgsim_desktop.core.pipeline.words.word_ranking import (
+    FEEDBACK_SEEDS,
+    LabelTable,
+    rank_for_word,
+)
 
 FRIDGE, DISHWASHER, MICROWAVE, STOVE = 760, 534, 651, 827
 DESK, MONITOR, FILE_CABINET = 526, 664, 553

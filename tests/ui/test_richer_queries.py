@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.model.embedder import Descriptions
-from imgsim_desktop.core.pipeline.region import Region
+from imgsim_desktop.core.pipeline.richer.region import Region
 from imgsim_desktop.ui.query_tools import CLASSIFIER_NOTE
 from imgsim_desktop.ui.region_select import picture_rect
 from tests.core.test_richer_queries import BOX, photo

@@ -3,7 +3,7 @@
 
 :func:`analyse` is the one loop that turns files into catalogue rows, whether the indexer runs
 it in this process (decoding on a thread pool a bounded window ahead of the model, which embeds
-a batch at a time) or a cluster worker runs it on a shard (:mod:`.cluster`). Whatever goes wrong
+a batch at a time) or a cluster worker runs it on a shard (:mod:`.cases.cluster`). Whatever goes wrong
 with one file becomes that file's failure row, in plain words; if the model fails on a batch, each
 image is embedded alone so only the one it fails on is recorded as failed.
 """
@@ -25,7 +25,7 @@ from imgsim_desktop.core.model.copycheck import THUMB_KIND, thumbnail
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.pdq import pdq_hash
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.object_labels import describe_and_label, with_extras
+from imgsim_desktop.core.pipeline.words.object_labels import describe_and_label, with_extras
 from imgsim_desktop.core.store.hash_file import HASH_KIND
 from imgsim_desktop.core.store.records import STATUS_FAILED, STATUS_INDEXED, FileRow
 from imgsim_desktop.core.store.rerank import RERANK_KIND, rerank_blob

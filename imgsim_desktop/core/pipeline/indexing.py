@@ -33,7 +33,7 @@ from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.paths import display_path
 from imgsim_desktop.core.pipeline.analysis import analyse, scene_labels
-from imgsim_desktop.core.pipeline.cluster import (
+from imgsim_desktop.core.pipeline.cases.cluster import (
     ClusterOptions,
     analyse_on_cluster,
     check_options,
@@ -113,7 +113,7 @@ def index_case(
     cluster: ClusterOptions | None = None,
 ) -> IndexSummary:
     """Index new and changed files (on a Dask cluster when ``cluster`` is given, see
-    :mod:`.cluster`); see the module docstring.
+    :mod:`.cases.cluster`); see the module docstring.
 
     Raises EvidenceUnavailableError (nothing changed) when the case looks unmounted, Cancelled
     (with the summary of what was kept) after syncing the indexes, CaseLockedError when another

@@ -22,7 +22,7 @@ from imgsim_desktop.core.evidence.imagefile import LoadedImage, load_for_embeddi
 from imgsim_desktop.core.model.embedder import Descriptions, Embedder, Window
 from imgsim_desktop.core.model.pdq import MIN_QUALITY, NEAR_COPY_DISTANCE, pdq_dihedral
 from imgsim_desktop.core.model.scenes import DEFAULT_COVERAGE, SceneHead, scenes_to_search
-from imgsim_desktop.core.pipeline.region import Region, load_region
+from imgsim_desktop.core.pipeline.richer.region import Region, load_region
 
 #: Quarter turns tried for the query: photos whose orientation was lost are still found.
 QUERY_ROTATIONS = (0, 1, 2, 3)
@@ -58,12 +58,12 @@ class QuerySettings:
     #: PDQ distance at or under which a result is a near copy (see :mod:`.ranking`).
     near_copy_threshold: int = NEAR_COPY_DISTANCE
     #: The rectangle of the query image searched (x, y, w, h, upright pixels), None for all of it
-    #: (see :mod:`.region`).
+    #: (see :mod:`.richer.region`).
     region: tuple[int, int, int, int] | None = None
-    #: How several query images make one ranking, ``all`` or ``any`` (see :mod:`.combine`).
+    #: How several query images make one ranking, ``all`` or ``any`` (see :mod:`.richer.combine`).
     combine: str | None = None
     #: Negative and further positive examples (image paths) of relevance feedback
-    #: (see :mod:`.feedback`).
+    #: (see :mod:`.richer.feedback`).
     negatives: tuple[str, ...] = ()
     positives: tuple[str, ...] = ()
 

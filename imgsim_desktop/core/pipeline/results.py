@@ -88,7 +88,7 @@ class QueryResult:
         known_sets: the known-file hash sets the results were checked against.
         examples: every image the query was made of beyond a plain single image, in order:
             ``{"role": "query" | "positive" | "negative", "path", "sha256"}`` (a query image
-            searched by a region adds ``"region": [x, y, w, h]``; see :mod:`.composite`).
+            searched by a region adds ``"region": [x, y, w, h]``; see :mod:`.richer.composite`).
         saved_search: the name of the saved search this query re-ran, if any.
     """
 

@@ -3,7 +3,7 @@
 
 A saved search is plain data (what the examiner asked, never its results): for an image search
 the query images, the region, the combine mode and the example images
-(:class:`~imgsim_desktop.core.pipeline.composite.QuerySpec` as JSON); for a word search the word
+(:class:`~imgsim_desktop.core.pipeline.richer.composite.QuerySpec` as JSON); for a word search the word
 and the scenes it was limited to; and the options (``k``, ``all_scenes``, ``hide_known``, ...).
 They are kept in ``searches.json`` in the case's data folder (never in the case folder), replaced
 atomically under ``searches.lock`` so the GUI and the CLI never lose each other's changes.

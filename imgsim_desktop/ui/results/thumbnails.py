@@ -34,8 +34,8 @@ from PySide6.QtGui import QImage, QPixmap
 from imgsim_desktop.core.errors import ImgsimError
 from imgsim_desktop.core.evidence.imagefile import read_file
 from imgsim_desktop.core.evidence.thumbs import jpeg_of
-from imgsim_desktop.core.pipeline.archiving import ARCHIVE_THUMB_SIDE
-from imgsim_desktop.core.pipeline.library import archived_thumbnail
+from imgsim_desktop.core.pipeline.cases.archiving import ARCHIVE_THUMB_SIDE
+from imgsim_desktop.core.pipeline.cases.library import archived_thumbnail
 from imgsim_desktop.core.pipeline.search import ResultRecord
 from imgsim_desktop.core.store.thumbcache import ThumbCache
 

@@ -24,7 +24,7 @@ import numpy as np
 from imgsim_desktop.core.model.object_words import labels_for_word
 from imgsim_desktop.core.model.objects import OBJECTS_KIND, imagenet_labels
 from imgsim_desktop.core.pipeline.results import ResultRecord
-from imgsim_desktop.core.pipeline.word_ranking import (
+from imgsim_desktop.core.pipeline.words.word_ranking import (
     FEEDBACK_WEIGHT,
     SCENE_WEIGHT,
     LabelTable,

@@ -22,11 +22,11 @@ from imgsim_desktop.core.errors import QueryError, UnreadableImageError
 from imgsim_desktop.core.evidence.imagefile import load_for_embedding
 from imgsim_desktop.core.model.embedder import Descriptions, Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.combine import Combine, merge_all, merge_any
-from imgsim_desktop.core.pipeline.feedback import Feedback
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
-from imgsim_desktop.core.pipeline.region import Region
 from imgsim_desktop.core.pipeline.results import QueryResult
+from imgsim_desktop.core.pipeline.richer.combine import Combine, merge_all, merge_any
+from imgsim_desktop.core.pipeline.richer.feedback import Feedback
+from imgsim_desktop.core.pipeline.richer.region import Region
 from imgsim_desktop.core.pipeline.search import SearchSource, search
 from imgsim_desktop.core.store.rerank import rerank_vectors
 

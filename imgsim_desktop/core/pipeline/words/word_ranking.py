@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imgsim_desktop.core.pipeline.scene_feedback import scene_feedback
+from imgsim_desktop.core.pipeline.words.scene_feedback import scene_feedback
 
 #: Images standing for the word (its highest scores).
 FEEDBACK_SEEDS = 5

@@ -23,10 +23,10 @@ from enum import Enum
 
 import numpy as np
 
-from imgsim_desktop.core.pipeline.diffusion import diffuse, ranking
 from imgsim_desktop.core.pipeline.query import QueryImage
 from imgsim_desktop.core.pipeline.ranking import similarities
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
+from imgsim_desktop.core.pipeline.richer.diffusion import diffuse, ranking
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.rerank import rerank_vectors
 

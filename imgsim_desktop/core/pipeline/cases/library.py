@@ -5,7 +5,7 @@
 named ones, by folder or id; plus every archive in each library folder), checks each archive
 against its manifest first, and names every case it cannot search with the reason (a tampered or
 damaged archive, a case indexed with another model). :func:`search_cases` embeds each query image
-once and searches every source with it (:func:`.search.search`), so that the ranking over several
+once and searches every source with it (:func:`..search.search`), so that the ranking over several
 cases is the ranking one case holding them all would give. A case known both here and in a
 library is searched once, from this user's data. Archives are only ever read.
 """
@@ -23,7 +23,13 @@ from typing import Any
 from imgsim_desktop.core.errors import CatalogError, ImgsimError, RelinkError
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
-from imgsim_desktop.core.pipeline.cluster import ClusterError, ClusterOptions, connect, map_path
+from imgsim_desktop.core.pipeline.cases.cluster import (
+    ClusterError,
+    ClusterOptions,
+    connect,
+    map_path,
+)
+from imgsim_desktop.core.pipeline.cases.worker_archives import archive_source, open_archive_source
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
 from imgsim_desktop.core.pipeline.results import QueryResult
 from imgsim_desktop.core.pipeline.search import (
@@ -32,7 +38,6 @@ from imgsim_desktop.core.pipeline.search import (
     search,
     verify_merged,
 )
-from imgsim_desktop.core.pipeline.worker_archives import archive_source, open_archive_source
 from imgsim_desktop.core.store.archive import (
     THUMBS_FILE,
     check_archive,
