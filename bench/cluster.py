@@ -69,11 +69,11 @@ def bench_index(data: Path, scratch: Path, images: int) -> dict:
 def _synthetic_case(folder: Path, vectors: int, seed: int, key: str, library: Path) -> None:
     """A catalogue of synthetic vectors with its indexes, archived into ``library``."""
     from imgsim_desktop.core.model.scenes import bundled_head
-    from imgsim_desktop.core.store.archive import write_archive
+    from imgsim_desktop.core.store.cases.archive import write_archive
+    from imgsim_desktop.core.store.cases.registry import CaseInfo, ensure_info, record_run
     from imgsim_desktop.core.store.catalog import Catalog
     from imgsim_desktop.core.store.index import SceneIndexes
     from imgsim_desktop.core.store.records import STATUS_INDEXED, FileRow
-    from imgsim_desktop.core.store.registry import CaseInfo, ensure_info, record_run
 
     head = bundled_head()
     labels = list(head.all_labels)

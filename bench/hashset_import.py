@@ -43,7 +43,7 @@ def lookups(home: Path, known: list[str], count: int) -> float:
     """Seconds to look up ``count`` files (half of them known) by MD5, SHA-1 and SHA-256."""
     os.environ["IMGSIM_HOME"] = str(home)
     sys.path.insert(0, str(ROOT))
-    from imgsim_desktop.core.store.hashsets import KnownFiles
+    from imgsim_desktop.core.store.known.hashsets import KnownFiles
 
     rows = []
     for i in range(count):

@@ -8,8 +8,8 @@ import sys
 
 from imgsim_desktop.cli.common import EXIT_OK, emit, warn
 from imgsim_desktop.core import ProgressEvent
-from imgsim_desktop.core.store.hashset_formats import HashSetFormat
-from imgsim_desktop.core.store.hashsets import (
+from imgsim_desktop.core.store.known.hashset_formats import HashSetFormat
+from imgsim_desktop.core.store.known.hashsets import (
     HashSetInfo,
     import_hash_set,
     list_hash_sets,

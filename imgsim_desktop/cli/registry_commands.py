@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from imgsim_desktop.cli.common import EXIT_OK, emit
-from imgsim_desktop.core.store.registry import known_cases, relink_case
+from imgsim_desktop.core.store.cases.registry import known_cases, relink_case
 
 
 def cmd_cases(args: argparse.Namespace) -> int:

@@ -42,23 +42,23 @@ from imgsim_desktop.core.pipeline.search import (
     search,
 )
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
-from imgsim_desktop.core.store.archive import MANIFEST
-from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
-from imgsim_desktop.core.store.catalog import Catalog
-from imgsim_desktop.core.store.hash_file import HASH_KIND
-from imgsim_desktop.core.store.index import SceneIndexes
-from imgsim_desktop.core.store.marks import (
-    MARKS_FILE,
-    Mark,
-    MarkStore,
-)
-from imgsim_desktop.core.store.records import FileRecord
-from imgsim_desktop.core.store.registry import (
+from imgsim_desktop.core.store.cases.archive import MANIFEST
+from imgsim_desktop.core.store.cases.registry import (
     CATALOG_FILE,
     CaseInfo,
     ensure_info,
     find_moved_case,
     record_run,
+)
+from imgsim_desktop.core.store.catalog import Catalog
+from imgsim_desktop.core.store.hash_file import HASH_KIND
+from imgsim_desktop.core.store.index import SceneIndexes
+from imgsim_desktop.core.store.records import FileRecord
+from imgsim_desktop.core.store.work.audit import AUDIT_FILE, AuditLog
+from imgsim_desktop.core.store.work.marks import (
+    MARKS_FILE,
+    Mark,
+    MarkStore,
 )
 
 #: Cases whose query indexes stay loaded in one process (the GUI switches cases; the CLI has one).
@@ -317,7 +317,7 @@ class Case(CaseQueries):
         cancel: CancelCheck | None = None,
     ) -> ArchiveSummary:
         """Write this case's archive into the library folder ``library`` (see
-        :mod:`imgsim_desktop.core.store.archive`); the audit log records it."""
+        :mod:`imgsim_desktop.core.store.cases.archive`); the audit log records it."""
         library = Path(library).expanduser().absolute()
         if is_inside(library, self.root):
             raise StorageError(f"an archive is never written inside the case folder: {library}")

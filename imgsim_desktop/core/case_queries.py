@@ -20,9 +20,9 @@ from imgsim_desktop.core.pipeline.results import QueryResult
 from imgsim_desktop.core.pipeline.richer.composite import QuerySpec, run_composite
 from imgsim_desktop.core.pipeline.search import SearchSource
 from imgsim_desktop.core.pipeline.words.find import FindResult, find_word
-from imgsim_desktop.core.store.audit import AuditLog
-from imgsim_desktop.core.store.marks import MARK_INCLUDE, MARK_NOT_RELEVANT, MarkStore
-from imgsim_desktop.core.store.saved_searches import SavedSearch, SavedSearches, SearchKind
+from imgsim_desktop.core.store.work.audit import AuditLog
+from imgsim_desktop.core.store.work.marks import MARK_INCLUDE, MARK_NOT_RELEVANT, MarkStore
+from imgsim_desktop.core.store.work.saved_searches import SavedSearch, SavedSearches, SearchKind
 
 if TYPE_CHECKING:
     from imgsim_desktop.core.model.embedder import Embedder

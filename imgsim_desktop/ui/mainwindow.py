@@ -38,7 +38,7 @@ from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.scenes import SceneHead
 from imgsim_desktop.core.pipeline.search import QueryResult
 from imgsim_desktop.core.progress import ProgressEvent
-from imgsim_desktop.core.store.registry import relink_case
+from imgsim_desktop.core.store.cases.registry import relink_case
 from imgsim_desktop.ui import window_settings
 from imgsim_desktop.ui.case_browser import CaseBrowser
 from imgsim_desktop.ui.detail_pane import DetailPane

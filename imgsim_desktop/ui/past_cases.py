@@ -23,8 +23,8 @@ from imgsim_desktop.core.model.scenes import SceneHead, bundled_head
 from imgsim_desktop.core.pipeline.cases.library import open_sources, search_cases
 from imgsim_desktop.core.pipeline.query import QuerySettings
 from imgsim_desktop.core.pipeline.results import QueryResult
-from imgsim_desktop.core.store.archive import list_archives
-from imgsim_desktop.core.store.registry import find_case
+from imgsim_desktop.core.store.cases.archive import list_archives
+from imgsim_desktop.core.store.cases.registry import find_case
 
 SETTINGS_KEY = "pastCases/libraries"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from imgsim_desktop.core import StorageError, open_case
-from imgsim_desktop.core.store import archive as archive_module
-from imgsim_desktop.core.store.archive import check_archive, list_archives
+from imgsim_desktop.core.store.cases import archive as archive_module
+from imgsim_desktop.core.store.cases.archive import check_archive, list_archives
 from tests.conftest import FIXTURES
 from tests.core.fakes import FakeEmbedder, fake_head
 

@@ -13,7 +13,7 @@ import pytest
 from imgsim_desktop.core import Cancelled, UnreadableImageError, open_case
 from imgsim_desktop.core.errors import MarkError
 from imgsim_desktop.core.report import ReportOptions, export_report
-from imgsim_desktop.core.store.audit import GENESIS, AuditLog, line_hash, os_user
+from imgsim_desktop.core.store.work.audit import GENESIS, AuditLog, line_hash, os_user
 from tests.core.fakes import FakeEmbedder, fake_head
 
 

@@ -17,7 +17,7 @@ from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import HashSetError
 from imgsim_desktop.core.pipeline.known import known_for_records
 from imgsim_desktop.core.report import ReportOptions, export_report
-from imgsim_desktop.core.store.hashsets import (
+from imgsim_desktop.core.store.known.hashsets import (
     KnownFiles,
     hash_sets_dir,
     import_hash_set,

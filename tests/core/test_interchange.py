@@ -15,7 +15,7 @@ import pytest
 
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.report import ReportOptions, export_report, format_for_path
-from imgsim_desktop.core.store.hashsets import import_hash_set
+from imgsim_desktop.core.store.known.hashsets import import_hash_set
 from tests.core.fakes import FakeEmbedder, fake_head
 
 N_IMAGES = 13

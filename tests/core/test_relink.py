@@ -12,7 +12,7 @@ import pytest
 from imgsim_desktop import cli
 from imgsim_desktop.core import open_case
 from imgsim_desktop.core.errors import CaseMovedError, RelinkError
-from imgsim_desktop.core.store.registry import known_cases, relink_case
+from imgsim_desktop.core.store.cases.registry import known_cases, relink_case
 from tests.conftest import FIXTURES
 from tests.core.fakes import FakeEmbedder, fake_head
 

@@ -237,7 +237,7 @@ def test_saved_searches_are_kept_listed_and_rerun_after_reindexing(case_dir: Pat
 
 
 def test_a_saved_search_name_is_checked() -> None:
-    from imgsim_desktop.core.store.saved_searches import SavedSearch, SavedSearches, SearchKind
+    from imgsim_desktop.core.store.work.saved_searches import SavedSearch, SavedSearches, SearchKind
 
     with pytest.raises(QueryError, match="name"):
         SavedSearches(Path("/nonexistent")).save(SavedSearch("a/b", SearchKind.WORD, {}))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QRect, Qt, QThreadPool
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from imgsim_desktop.core.store.hashsets import import_hash_set
+from imgsim_desktop.core.store.known.hashsets import import_hash_set
 from imgsim_desktop.ui.export_dialog import FORMATS, ExportDialog
 from imgsim_desktop.ui.results.delegate import KNOWN_COLOUR, ResultDelegate
 from imgsim_desktop.ui.results.model import KnownRole, ResultsModel

@@ -3,7 +3,7 @@
 
 The catalogue keeps each file's SHA-256, MD5 and SHA-1 (computed while its bytes were read for
 indexing), so checking a file is a few indexed lookups in the user's hash sets
-(:class:`~imgsim_desktop.core.store.hashsets.KnownFiles`), batched over all the files at hand.
+(:class:`~imgsim_desktop.core.store.known.hashsets.KnownFiles`), batched over all the files at hand.
 Query results are marked the same way by :func:`.search.search`, which also leaves known files
 out on request.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imgsim_desktop.core.store.hashsets import KnownFiles
+from imgsim_desktop.core.store.known.hashsets import KnownFiles
 from imgsim_desktop.core.store.records import FileRecord
 
 

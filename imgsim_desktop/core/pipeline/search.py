@@ -30,8 +30,8 @@ from imgsim_desktop.core.pipeline.ranking import (
 )
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
 from imgsim_desktop.core.store.catalog import Catalog
-from imgsim_desktop.core.store.hashsets import KnownFiles
 from imgsim_desktop.core.store.index import Hit, SceneIndexes
+from imgsim_desktop.core.store.known.hashsets import KnownFiles
 from imgsim_desktop.core.store.rerank import rerank_vectors
 
 #: How much further a search goes each time known files took places in its results.

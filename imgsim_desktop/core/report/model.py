@@ -22,8 +22,8 @@ from imgsim_desktop import __version__
 from imgsim_desktop.core.errors import ReportError
 from imgsim_desktop.core.paths import printable
 from imgsim_desktop.core.report.evidence import FileEvidence, examine_file
-from imgsim_desktop.core.store.hashsets import KnownFiles
-from imgsim_desktop.core.store.marks import MARK_INCLUDE
+from imgsim_desktop.core.store.known.hashsets import KnownFiles
+from imgsim_desktop.core.store.work.marks import MARK_INCLUDE
 
 if TYPE_CHECKING:
     from imgsim_desktop.core.case import Case

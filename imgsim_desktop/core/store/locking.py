@@ -12,7 +12,7 @@ Two locks live in the case's app data folder, never in the case folder:
 
 The locking itself is ``portalocker`` (``flock`` on POSIX, ``LockFileEx`` on Windows, both with a
 shared and an exclusive mode, both released by the operating system when a process dies, even by
-``kill -9``). The audit log takes its own lock the same way (:mod:`.audit`).
+``kill -9``). The audit log takes its own lock the same way (:mod:`.work.audit`).
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ from typing import Any
 from imgsim_desktop.core.errors import ImgsimError
 from imgsim_desktop.core.machine import worker_count
 from imgsim_desktop.core.progress import Reporter
-from imgsim_desktop.core.store.archive import write_archive
+from imgsim_desktop.core.store.cases.archive import write_archive
+from imgsim_desktop.core.store.cases.registry import CaseInfo
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.records import STATUS_INDEXED, FileRecord
-from imgsim_desktop.core.store.registry import CaseInfo
 from imgsim_desktop.core.store.thumbcache import ThumbCache
 
 #: Longest side of the thumbnails kept in an archive.

@@ -38,14 +38,14 @@ from imgsim_desktop.core.pipeline.search import (
     search,
     verify_merged,
 )
-from imgsim_desktop.core.store.archive import (
+from imgsim_desktop.core.store.cases.archive import (
     THUMBS_FILE,
     check_archive,
     list_archives,
 )
+from imgsim_desktop.core.store.cases.registry import CATALOG_FILE, CaseInfo, find_case, known_cases
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.index import SceneIndexes
-from imgsim_desktop.core.store.registry import CATALOG_FILE, CaseInfo, find_case, known_cases
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgsim_desktop.core.pipeline.search import SearchSource
-from imgsim_desktop.core.store.archive import MANIFEST, ArchivedCase
+from imgsim_desktop.core.store.cases.archive import MANIFEST, ArchivedCase
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.index import SceneIndexes
 

@@ -31,7 +31,7 @@ from imgsim_desktop.core.pipeline.words.word_ranking import (
     rank_for_word,
 )
 from imgsim_desktop.core.store.catalog import Catalog
-from imgsim_desktop.core.store.hashsets import KnownFiles
+from imgsim_desktop.core.store.known.hashsets import KnownFiles
 from imgsim_desktop.core.store.records import STATUS_INDEXED
 
 

@@ -24,9 +24,9 @@ from typing import Any
 from imgsim_desktop.core.errors import RelinkError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.paths import app_home, case_data_dir
-from imgsim_desktop.core.store.audit import AUDIT_FILE, AuditLog
 from imgsim_desktop.core.store.catalog import Catalog
 from imgsim_desktop.core.store.locking import INDEX_LOCK, FileLock
+from imgsim_desktop.core.store.work.audit import AUDIT_FILE, AuditLog
 
 CASE_FILE = "case.json"
 CATALOG_FILE = "catalog.sqlite"

@@ -28,9 +28,9 @@ from imgsim_desktop import __version__
 from imgsim_desktop.core.errors import StorageError
 from imgsim_desktop.core.evidence.imagefile import sha256_file
 from imgsim_desktop.core.paths import app_cache_dir
-from imgsim_desktop.core.store.audit import AUDIT_FILE, HEAD_SUFFIX
+from imgsim_desktop.core.store.cases.registry import CASE_FILE, CATALOG_FILE, CaseInfo, write_info
 from imgsim_desktop.core.store.locking import FileLock, files_lock
-from imgsim_desktop.core.store.registry import CASE_FILE, CATALOG_FILE, CaseInfo, write_info
+from imgsim_desktop.core.store.work.audit import AUDIT_FILE, HEAD_SUFFIX
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"

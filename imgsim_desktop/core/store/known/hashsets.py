@@ -31,7 +31,7 @@ from pathlib import Path
 from imgsim_desktop.core.errors import HashSetError
 from imgsim_desktop.core.paths import app_home, ensure_dir
 from imgsim_desktop.core.progress import CancelCheck, ProgressCallback, Reporter
-from imgsim_desktop.core.store.hashset_formats import (
+from imgsim_desktop.core.store.known.hashset_formats import (
     ALGORITHM_BY_BYTES,
     HashSetFormat,
     Tally,

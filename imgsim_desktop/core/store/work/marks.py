@@ -18,7 +18,7 @@ from pathlib import Path
 
 from imgsim_desktop.core.errors import MarkError
 from imgsim_desktop.core.paths import ensure_dir
-from imgsim_desktop.core.store.audit import os_user, utc_now
+from imgsim_desktop.core.store.work.audit import os_user, utc_now
 
 MARKS_FILE = "marks.sqlite"
 MARK_INCLUDE = "include"
