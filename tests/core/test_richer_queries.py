@@ -119,6 +119,7 @@ def test_combine_all_is_one_ranking_led_by_what_the_images_share(case_dir: Path)
         case.index()
         both = case.query_spec(spec, k=10, all_scenes=True)
         alone = case.query(queries / "a.png", k=10, all_scenes=True)
+        b_alone = case.query(queries / "b.png", k=10, all_scenes=True)
         combined_report = build_report(case, both, ReportOptions())
         plain_report = build_report(case, alone, ReportOptions())
     assert "ranked by diffusion" in combined_report.selection  # its scores need not fall
@@ -128,6 +129,32 @@ def test_combine_all_is_one_ranking_led_by_what_the_images_share(case_dir: Path)
     assert _paths(alone)[0] == "a_copy.png" and "blend.png" in _paths(alone)
     assert both.settings.combine == "all"
     assert [e["role"] for e in both.to_json()["query"]["examples"]] == ["query", "query"]
+    # each candidate keeps the closest PDQ distance and the near-copy flag either image gave it
+    combined = {r.path: r for r in both.results}
+    for path in ("a_copy.png", "b_copy.png"):
+        given = [r for part in (alone, b_alone) for r in part.results if r.path == path]
+        distances = [r.pdq_distance for r in given if r.pdq_distance is not None]
+        assert combined[path].pdq_distance == min(distances)
+        assert combined[path].near_copy == any(r.near_copy for r in given)
+
+
+def test_combine_all_keeps_the_near_copy_one_image_found(case_dir: Path) -> None:
+    """A copy of b is a near copy for b's own search, not for a's: the combined list keeps
+    b's flag and its PDQ distance, whichever image's record it carries."""
+    queries = case_dir.parent / "queries"
+    Image.open(queries / "b.png").save(case_dir / "b_same.png")
+    spec = QuerySpec((str(queries / "a.png"), str(queries / "b.png")), combine=Combine.ALL)
+    with _open(case_dir) as case:
+        case.index()
+        both = case.query_spec(spec, k=10, all_scenes=True)
+        a_alone = case.query(queries / "a.png", k=50, all_scenes=True)
+        b_alone = case.query(queries / "b.png", k=10, all_scenes=True)
+    by_a = {r.path: r for r in a_alone.results}
+    by_b = {r.path: r for r in b_alone.results}
+    combined = {r.path: r for r in both.results}
+    assert by_b["b_same.png"].near_copy and by_b["b_same.png"].pdq_distance == 0
+    assert "b_same.png" not in by_a or not by_a["b_same.png"].near_copy
+    assert combined["b_same.png"].near_copy and combined["b_same.png"].pdq_distance == 0
 
 
 def test_combine_any_keeps_each_candidates_best_score(case_dir: Path) -> None:

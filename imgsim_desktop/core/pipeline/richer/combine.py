@@ -108,11 +108,19 @@ def merge_all(
     the module docstring); the best ``k`` kept and renumbered."""
     records: dict[int, ResultRecord] = {}
     bonus: dict[int, float] = {}
+    distance: dict[int, int] = {}  # the closest PDQ distance any image gave each candidate
+    near_copy: set[int] = set()  # candidates any image found a near copy
     for part in parts:
         for record in part.results:
             extra = record.score - record.similarity
             if record.id not in records or extra > bonus[record.id]:
                 records[record.id], bonus[record.id] = record, extra
+            if record.pdq_distance is not None:
+                distance[record.id] = min(
+                    distance.get(record.id, record.pdq_distance), record.pdq_distance
+                )
+            if record.near_copy:
+                near_copy.add(record.id)
     ids = sorted(records)
     per_image = []
     for part, query in zip(parts, queries, strict=True):
@@ -127,19 +135,13 @@ def merge_all(
     order = {file_id: float(key[n]) + bonus[file_id] for n, file_id in enumerate(ids)}
     scored = []
     for n, file_id in enumerate(ids):
-        distances = [
-            r.pdq_distance
-            for p in parts
-            for r in p.results
-            if r.id == file_id and r.pdq_distance is not None
-        ]
         scored.append(
             dataclasses.replace(
                 records[file_id],
                 score=float(mean[n]) + bonus[file_id],
                 similarity=float(mean[n]),
-                pdq_distance=min(distances) if distances else records[file_id].pdq_distance,
-                near_copy=any(r.near_copy for p in parts for r in p.results if r.id == file_id),
+                pdq_distance=distance.get(file_id),
+                near_copy=file_id in near_copy,
             )
         )
     # Candidates diffusion does not reach (relevance 0) follow in order of mean similarity.
