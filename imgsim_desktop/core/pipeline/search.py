@@ -5,32 +5,27 @@ A source is a case's catalogue and its per-scene indexes: a case of this user's 
 archived one in a library. The query is embedded once (:mod:`.query`); every source is searched
 with the same vectors and scenes, and the hits of all sources are merged by score, so that the
 ranking over two cases is the ranking of one case holding both. Only the vectors the query's
-embedder made are searched; a source still being re-embedded says how many are pending.
+embedder made are searched; a source still being re-embedded says how many are pending. The
+sources, the candidates and their check by pixels are :mod:`.candidates`; results of one query
+searched apart (on cluster workers) are made one by :mod:`.cases.merging`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from imgsim_desktop.core.model.copycheck import THUMB_KIND, best_correlations, read_thumbnail
 from imgsim_desktop.core.model.embedder import Embedder
 from imgsim_desktop.core.model.pdq import HashMatrix
 from imgsim_desktop.core.model.scenes import SceneHead
+from imgsim_desktop.core.pipeline.candidates import Candidate, SearchSource, verify_by_pixels
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
-from imgsim_desktop.core.pipeline.ranking import (
-    VERIFIED_CANDIDATES,
-    closest,
-    fused_score,
-    similarities,
-)
+from imgsim_desktop.core.pipeline.ranking import closest, fused_score, similarities
 from imgsim_desktop.core.pipeline.results import QueryResult, ResultRecord
-from imgsim_desktop.core.store.catalog import Catalog
-from imgsim_desktop.core.store.index import Hit, SceneIndexes
+from imgsim_desktop.core.store.index import Hit
 from imgsim_desktop.core.store.known.hashsets import KnownFiles
 from imgsim_desktop.core.store.rerank import rerank_vectors
 
@@ -42,38 +37,9 @@ RERANK_CANDIDATES = 100
 __all__ = ["QueryResult", "QuerySettings", "ResultRecord", "SearchSource", "run_query", "search"]
 
 
-@dataclass
-class SearchSource:
-    """One searchable case.
-
-    Attributes:
-        root: the case folder as indexed (result paths are made absolute against it).
-        catalog: its catalogue.
-        indexes: its per-scene indexes (synced with the catalogue before a search).
-        case_id: the case's id; set for a search over several cases (results then name it).
-    """
-
-    root: Path
-    catalog: Catalog
-    indexes: SceneIndexes
-    case_id: str | None = None
-
-
-@dataclass
-class _Found:
-    """A candidate of one source, scored (see :mod:`.ranking`)."""
-
-    id: int
-    source: SearchSource
-    score: float
-    similarity: float
-    distance: int | None
-    correlation: float | None = None
-
-
-def _records(found: list[_Found], known: KnownFiles, threshold: int) -> list[ResultRecord]:
+def _records(found: list[Candidate], known: KnownFiles, threshold: int) -> list[ResultRecord]:
     """Result records for the hits, in order, each marked with the hash sets that know it."""
-    by_source: dict[int, list[_Found]] = {}
+    by_source: dict[int, list[Candidate]] = {}
     for item in found:
         by_source.setdefault(id(item.source), []).append(item)
     records = {}
@@ -117,7 +83,7 @@ def _records(found: list[_Found], known: KnownFiles, threshold: int) -> list[Res
 
 def _candidates(
     query: QueryImage, source: SearchSource, hits: list[Hit], settings: QuerySettings, dim: int
-) -> list[_Found]:
+) -> list[Candidate]:
     """The deep vectors' hits and the PDQ scan's closest matches of one source, scored: the
     similarity is the re-ranking vectors' when the query and the file have them (exact, best
     view), else the index vectors'."""
@@ -136,7 +102,7 @@ def _candidates(
             similarity[int(file_id)] = float(value)
     threshold = settings.near_copy_threshold
     found = [
-        _Found(
+        Candidate(
             file_id,
             source,
             fused_score(value, distance.get(file_id), threshold),
@@ -146,28 +112,6 @@ def _candidates(
         for file_id, value in similarity.items()
     ]
     return found
-
-
-def _verify(picture: np.ndarray, found: list[_Found], threshold: int) -> None:
-    """Correlate the best candidates of all sources that are not near copies already with the
-    query's pixels (:mod:`~imgsim_desktop.core.model.copycheck`) and score them again: the
-    same :data:`VERIFIED_CANDIDATES` whether the files are in one case or spread over many."""
-    unsure = [f for f in found if f.distance is None or f.distance > threshold]
-    unsure.sort(key=lambda f: (-f.score, f.source.case_id or "", f.id))
-    chosen = unsure[:VERIFIED_CANDIDATES]
-    by_source: dict[int, list[_Found]] = {}
-    for item in chosen:
-        by_source.setdefault(id(item.source), []).append(item)
-    blobs: dict[tuple[int, int], bytes] = {}
-    for items in by_source.values():
-        got = items[0].source.catalog.extras(THUMB_KIND, [f.id for f in items])
-        blobs.update({(id(items[0].source), i): b for i, b in got.items()})
-    thumbs = [(f, read_thumbnail(blobs.get((id(f.source), f.id), b""))) for f in chosen]
-    usable = [(f, t) for f, t in thumbs if t is not None]
-    correlations = best_correlations(picture, [t for _, t in usable])
-    for (item, _), value in zip(usable, correlations, strict=True):
-        item.correlation = float(value)
-        item.score = fused_score(item.similarity, item.distance, threshold, item.correlation)
 
 
 def _pdq_distances(
@@ -205,10 +149,10 @@ def _hits(
     head: SceneHead,
     settings: QuerySettings,
     k: int,
-) -> tuple[list[_Found], int, int, int]:
+) -> tuple[list[Candidate], int, int, int]:
     """The best ``k`` candidates over all sources, and the vectors searched, in total and
     pending."""
-    found: list[_Found] = []
+    found: list[Candidate] = []
     searched = total = pending = 0
     dim = int(query.vectors.shape[1])
     for source in sources:
@@ -225,7 +169,7 @@ def _hits(
         total += sum(counts.values())
         pending += source.catalog.pending(embedder_id)
     if query.picture is not None:
-        _verify(query.picture, found, settings.near_copy_threshold)
+        verify_by_pixels(query.picture, found, settings.near_copy_threshold)
     found.sort(key=lambda f: (-f.score, f.source.case_id or "", f.id))
     return found[:k], searched, total, pending
 
@@ -282,65 +226,3 @@ def run_query(
 ) -> QueryResult:
     """Search one case for images like ``image_path``; raises UnreadableImageError."""
     return search(embed_query(image_path, embedder, head, settings), [source], head, settings)
-
-
-def verify_merged(
-    query: QueryImage, parts: list[QueryResult], sources: list[SearchSource]
-) -> list[QueryResult]:
-    """The pixel verification of results searched apart without it (on cluster workers, their
-    query without its picture), done here over their union as :func:`search` does it over
-    several sources: the best candidates not yet near copies, whichever case holds them, read
-    from ``sources`` (by case id)."""
-    if query.picture is None:
-        return parts
-    by_case = {s.case_id: s for s in sources}
-    found = [
-        _Found(r.id, by_case[r.case_id], r.score, r.similarity, r.pdq_distance)
-        for part in parts
-        for r in part.results
-        if r.case_id in by_case
-    ]
-    _verify(query.picture, found, parts[0].settings.near_copy_threshold if parts else 0)
-    checked = {(f.source.case_id, f.id): f for f in found if f.correlation is not None}
-    return [
-        dataclasses.replace(
-            part,
-            results=[
-                dataclasses.replace(r, score=f.score, copy_correlation=f.correlation)
-                if (f := checked.get((r.case_id, r.id))) is not None
-                else r
-                for r in part.results
-            ],
-        )
-        for part in parts
-    ]
-
-
-def merge_results(parts: list[QueryResult], settings: QuerySettings) -> QueryResult:
-    """One result from the results of the same query over disjoint sets of cases (searched
-    apart, e.g. on cluster workers): hits merged by score as :func:`search` orders them, the
-    best ``k`` kept and renumbered, the counts summed; results marked again with this user's
-    hash sets (and left out with ``hide_known``)."""
-    first = parts[0]
-    merged = sorted(
-        (r for part in parts for r in part.results),
-        key=lambda r: (-r.score, r.case_id or "", r.id),
-    )
-    with KnownFiles.open() as known:
-        names = known.match_many([(r.md5, r.sha1, r.sha256) for r in merged]) if known.sets else []
-        known_sets = [info.name for info in known.sets]
-    marked = [
-        dataclasses.replace(r, known=names[n] if names else None) for n, r in enumerate(merged)
-    ]
-    if settings.hide_known:
-        marked = [r for r in marked if r.known is None]
-    results = [dataclasses.replace(r, rank=n) for n, r in enumerate(marked[: settings.k], 1)]
-    return dataclasses.replace(
-        first,
-        settings=settings,
-        vectors_searched=sum(p.vectors_searched for p in parts),
-        vectors_total=sum(p.vectors_total for p in parts),
-        vectors_pending=sum(p.vectors_pending for p in parts),
-        results=results,
-        known_sets=known_sets,
-    )

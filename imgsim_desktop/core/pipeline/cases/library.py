@@ -29,15 +29,11 @@ from imgsim_desktop.core.pipeline.cases.cluster import (
     connect,
     map_path,
 )
+from imgsim_desktop.core.pipeline.cases.merging import merge_results, verify_merged
 from imgsim_desktop.core.pipeline.cases.worker_archives import archive_source, open_archive_source
 from imgsim_desktop.core.pipeline.query import QueryImage, QuerySettings, embed_query
 from imgsim_desktop.core.pipeline.results import QueryResult
-from imgsim_desktop.core.pipeline.search import (
-    SearchSource,
-    merge_results,
-    search,
-    verify_merged,
-)
+from imgsim_desktop.core.pipeline.search import SearchSource, search
 from imgsim_desktop.core.store.cases.archive import (
     THUMBS_FILE,
     check_archive,
