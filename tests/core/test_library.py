@@ -116,17 +116,17 @@ def test_a_case_embedded_with_another_model_is_skipped(cases: dict[str, Path]) -
 def test_the_pixel_check_sees_the_candidates_one_case_holding_both_would(
     cases: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from imgsim_desktop.core.pipeline import search as search_module
+    from imgsim_desktop.core.pipeline import candidates as candidates_module
     from imgsim_desktop.core.pipeline.ranking import VERIFIED_CANDIDATES
 
     checked: list[int] = []
-    real = search_module.best_correlations
+    real = candidates_module.best_correlations
 
     def counting(picture, thumbs):  # type: ignore[no-untyped-def]
         checked.append(len(thumbs))
         return real(picture, thumbs)
 
-    monkeypatch.setattr(search_module, "best_correlations", counting)
+    monkeypatch.setattr(candidates_module, "best_correlations", counting)
     image = cases["A"] / "scene0_a.jpg"
     embedder = FakeEmbedder()
     sources = open_sources(embedder, [str(cases["A"]), str(cases["B"])])
