@@ -66,7 +66,7 @@ class Catalog(CatalogReads):
             if read_only:
                 uri = path.absolute().as_uri() + "?mode=ro&immutable=1"
                 # An archived catalogue never changes: a cluster worker keeps it open for the
-                # tasks its threads run, one at a time (see pipeline/worker_archives.py).
+                # tasks its threads run, one at a time (see pipeline/cases/worker_archives.py).
                 self._db = sqlite3.connect(
                     uri, uri=True, isolation_level=None, check_same_thread=False
                 )
