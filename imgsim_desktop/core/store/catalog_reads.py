@@ -12,7 +12,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -154,48 +154,50 @@ class CatalogReads:
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2])
 
+    def _rows_for(self, sql: str, ids: Iterable[int], *params: object) -> Iterator[Any]:
+        """The rows of ``sql`` for ``ids``, a chunk at a time: ``{ids}`` in it stands for the
+        chunk's placeholders, bound after ``params``."""
+        for chunk in _chunks(ids):
+            yield from self._db.execute(
+                sql.format(ids=",".join("?" * len(chunk))), [*params, *chunk]
+            )
+
     def vectors(self, ids: np.ndarray, dim: int) -> np.ndarray:
         """The stored vectors of ``ids``, in that order."""
         out = np.empty((len(ids), dim), dtype=np.float32)
         position = {int(i): n for n, i in enumerate(ids)}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for file_id, blob in self._db.execute(
-                f"SELECT id, vector FROM vectors WHERE id IN ({marks})", chunk
-            ):
-                out[position[file_id]] = np.frombuffer(blob, dtype=np.float32)
+        for file_id, blob in self._rows_for(
+            "SELECT id, vector FROM vectors WHERE id IN ({ids})", ids
+        ):
+            out[position[file_id]] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def extras(self, kind: str, ids: Iterable[int] | None = None) -> dict[int, bytes]:
         """Per-file data of one kind, for ``ids`` (every file's when None)."""
+        rows: Iterable[Any]
         if ids is None:
             rows = self._db.execute("SELECT id, data FROM extras WHERE kind = ?", (kind,))
-            return {int(i): bytes(d) for i, d in rows}
-        found: dict[int, bytes] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for i, d in self._db.execute(
-                f"SELECT id, data FROM extras WHERE kind = ? AND id IN ({marks})", [kind, *chunk]
-            ):
-                found[int(i)] = bytes(d)
-        return found
+        else:
+            sql = "SELECT id, data FROM extras WHERE kind = ? AND id IN ({ids})"
+            rows = self._rows_for(sql, ids, kind)
+        return {int(i): bytes(d) for i, d in rows}
 
     def scene_probabilities(
         self, ids: Iterable[int], embedder_id: int | None
     ) -> dict[int, np.ndarray]:
         """The scene head's probabilities stored for ``ids`` by the embedder ``embedder_id``
         (those that have readable ones: a blob of a size no float32 array has is left out)."""
-        found: dict[int, np.ndarray] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for i, blob in self._db.execute(
-                f"SELECT id, scene_probs FROM files WHERE id IN ({marks}) "
-                "AND scene_probs IS NOT NULL AND embedder_id = ?",
-                [*chunk, embedder_id],
-            ):
-                if isinstance(blob, bytes) and blob and len(blob) % 4 == 0:
-                    found[int(i)] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        rows = self._rows_for(
+            "SELECT id, scene_probs FROM files WHERE embedder_id = ? "
+            "AND scene_probs IS NOT NULL AND id IN ({ids})",
+            ids,
+            embedder_id,
+        )
+        return {
+            int(i): np.frombuffer(blob, dtype=np.float32)
+            for i, blob in rows
+            if isinstance(blob, bytes) and blob and len(blob) % 4 == 0
+        }
 
     def searchable_extras(
         self, kind: str, embedder_id: int | None
@@ -210,14 +212,8 @@ class CatalogReads:
         return np.fromiter((r[0] for r in rows), np.int64, len(rows)), [bytes(r[1]) for r in rows]
 
     def records(self, ids: Iterable[int]) -> dict[int, FileRecord]:
-        found: dict[int, FileRecord] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM files WHERE id IN ({marks})", chunk
-            ):
-                found[row[0]] = _record(row)
-        return found
+        rows = self._rows_for(f"SELECT {_RECORD_COLUMNS} FROM files WHERE id IN ({{ids}})", ids)
+        return {row[0]: _record(row) for row in rows}
 
     def ids_by_sha256(self, digests: Iterable[str]) -> dict[str, list[int]]:
         """The indexed files holding each content (hex SHA-256), by digest (absent: none)."""
