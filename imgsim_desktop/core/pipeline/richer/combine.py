@@ -48,15 +48,20 @@ def merge_any(parts: list[QueryResult], k: int) -> QueryResult:
             if key not in best or record.score > best[key].score:
                 best[key] = record
     merged = sorted(best.values(), key=lambda r: (-r.score, r.case_id or "", r.id))
+    return _one_result(parts, merged, k)
+
+
+def _one_result(parts: list[QueryResult], ranked: list[ResultRecord], k: int) -> QueryResult:
+    """The images' results made one: the first's description, the scenes any of them searched,
+    the best ``k`` of ``ranked`` renumbered."""
     scenes: list[str] = []
     for part in parts:
         scenes += [s for s in part.scenes_searched if s not in scenes]
-    first = parts[0]
     return dataclasses.replace(
-        first,
+        parts[0],
         scenes_searched=scenes,
         vectors_searched=max(p.vectors_searched for p in parts),
-        results=[dataclasses.replace(r, rank=n) for n, r in enumerate(merged[:k], start=1)],
+        results=[dataclasses.replace(r, rank=n) for n, r in enumerate(ranked[:k], start=1)],
     )
 
 
@@ -146,12 +151,4 @@ def merge_all(
         )
     # Candidates diffusion does not reach (relevance 0) follow in order of mean similarity.
     scored.sort(key=lambda r: (-order[r.id], -r.similarity, r.id))
-    scenes: list[str] = []
-    for part in parts:
-        scenes += [s for s in part.scenes_searched if s not in scenes]
-    return dataclasses.replace(
-        parts[0],
-        scenes_searched=scenes,
-        vectors_searched=max(p.vectors_searched for p in parts),
-        results=[dataclasses.replace(r, rank=n) for n, r in enumerate(scored[:k], start=1)],
-    )
+    return _one_result(parts, scored, k)
