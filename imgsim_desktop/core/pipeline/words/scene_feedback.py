@@ -33,8 +33,8 @@ class SceneFeedback:
 
     Attributes:
         likeness: (m,) each found image's scene likeness; NaN where its scenes are unknown.
-        term: (m,) what the order adds per image, before the weight: ``strength`` times the
-            likeness (or its stand-in).
+        term: (m,) what the order adds per image, before the weight: ``agreement`` times
+            ``known_share`` times the likeness (or its stand-in).
         agreement: how much the seeds agree on a scene (:func:`scene_agreement`).
         known_share: the share of found images whose scenes are known.
     """
@@ -43,10 +43,6 @@ class SceneFeedback:
     term: np.ndarray
     agreement: float
     known_share: float
-
-    @property
-    def strength(self) -> float:
-        return self.agreement * self.known_share
 
 
 def known_scenes(scenes: np.ndarray) -> np.ndarray:
